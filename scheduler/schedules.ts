@@ -1,0 +1,17 @@
+// The built-in cron schedules. Each only enqueues a job for the drain; the drain does the work.
+import { JOB_KINDS } from "../drain/registry.ts";
+import type { NewJob } from "../shared/queue/jobs.ts";
+
+export type Schedule = Readonly<{
+  name: string; // unique; with the fire time it makes the enqueue idempotent
+  pattern: string; // croner pattern; 6 fields means seconds
+  job: (fireAt: Date) => NewJob;
+}>;
+
+export const BUILTIN_SCHEDULES: readonly Schedule[] = Object.freeze([
+  {
+    name: "lease_sweeper",
+    pattern: "*/5 * * * * *",
+    job: (fireAt: Date): NewJob => ({ queue: "cronjobs", kind: JOB_KINDS.leaseSweep, payload: { fireAt: fireAt.toISOString() }, maxAttempts: 1 }),
+  },
+]);

@@ -1,0 +1,99 @@
+// The server process's parts: the MQTT side (built-in broker or a client of an external one),
+// object storage, and the HTTP app on :1983.
+import type { Config } from "../shared/config/config.ts";
+import type { Sql } from "../shared/db/connect.ts";
+import type { Logger } from "../shared/log.ts";
+import { connectExternal, type MqttLink } from "../shared/mqtt/link.ts";
+import { deriveKey, serverMqttCredentials } from "../shared/secret_key.ts";
+import { listenHttp } from "../shared/net/http.ts";
+import { createObjectStore } from "../shared/storage/create.ts";
+import type { ObjectStore, Bucket } from "../shared/storage/object_store.ts";
+import type { Hono } from "hono";
+import { createApp } from "./app.ts";
+import { startBuiltinBroker } from "./broker.ts";
+import { blobRoutes } from "./blobs.ts";
+
+export type RunningServer = Readonly<{ url: string; port: number; mqttPort: number | null; store: ObjectStore; mqtt: () => MqttLink | null; stop(): Promise<void> }>;
+
+export async function startServer(options: { config: Config; sql: Sql; log: Logger; secretKey: string }): Promise<RunningServer> {
+  const { config, sql, log, secretKey } = options;
+  const store = objectStore(config, secretKey);
+
+  let link: MqttLink | null = null;
+  let stopping = false;
+  let external: Promise<void> | null = null;
+  if (config.mqtt.type === "builtin") {
+    link = await startBuiltinBroker({ host: config.mqtt.builtinHost, port: config.mqtt.builtinPort, server: serverMqttCredentials(secretKey), log });
+  } else {
+    // Not reachable yet is not fatal: /readyz says so, and we keep trying.
+    external = (async () => {
+      for (let wait = 1000; !stopping; wait = Math.min(wait * 2, 30_000)) {
+        try {
+          link = await connectExternal({
+            url: config.mqtt.endpoint,
+            username: config.mqtt.username,
+            password: config.mqtt.password,
+            clientId: `gantry-server-${process.pid}-${Date.now().toString(36)}`,
+            log,
+          });
+          log.info("connected to the external MQTT broker");
+          return;
+        } catch (error) {
+          log.warn("external MQTT broker unreachable, retrying", { reason: (error as Error).message, retry_in_ms: wait });
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+    })();
+  }
+
+  const mounts: Array<readonly [string, Hono]> = [];
+  if (config.objectStorage.type === "filesystem") mounts.push(["/blobs", blobRoutes(store as never)]);
+  const app = createApp({
+    sql,
+    log,
+    mqtt: () => link,
+    maxBodyBytes: config.server.maxBodyBytes,
+    mounts,
+    probes: [{ name: "object_storage", check: () => store.check() }],
+  });
+  let http;
+  try {
+    http = await listenHttp(app.fetch, config.server.host, config.server.port, "SERVER_PORT");
+  } catch (error) {
+    stopping = true;
+    await (link as MqttLink | null)?.close();
+    throw error;
+  }
+  const url = config.server.port === 0 ? config.server.publicUrl.replace(/:\d+$/, `:${http.port}`) : config.server.publicUrl;
+  log.info("HTTP server listening", { port: http.port, url });
+  return {
+    url,
+    port: http.port,
+    mqttPort: link && "port" in (link as object) ? (link as unknown as { port: number }).port : null,
+    store,
+    mqtt: () => link,
+    stop: async () => {
+      stopping = true;
+      await http.close();
+      await external;
+      await (link as MqttLink | null)?.close();
+      await store.close();
+    },
+  };
+}
+
+function objectStore(config: Config, secretKey: string): ObjectStore {
+  const storage = config.objectStorage;
+  if (storage.type === "filesystem") {
+    return createObjectStore({ type: "filesystem", root: storage.root, publicUrl: config.server.publicUrl, signingKey: deriveKey(secretKey, "object-urls") });
+  }
+  return createObjectStore({
+    type: "s3",
+    endpoint: storage.s3.endpoint ?? undefined,
+    region: storage.s3.region,
+    forcePathStyle: storage.s3.forcePathStyle,
+    accessKeyId: storage.s3.accessKeyId ?? undefined,
+    secretAccessKey: storage.s3.secretAccessKey ?? undefined,
+    buckets: storage.buckets as Record<Bucket, string>,
+  });
+}

@@ -3,7 +3,8 @@
 // points at. Each can also run on its own: npm run server | drain | scheduler.
 import { loadConfig } from "./shared/config/config.ts";
 import { createLogger } from "./shared/log.ts";
-import { openDatabase } from "./shared/db/open.ts";
+import { connectDatabase, prepareDatabase } from "./shared/db/open.ts";
+import { StartupGate } from "./shared/readiness.ts";
 import { aborted, runProcess } from "./shared/lifecycle.ts";
 import { loadSecretKey } from "./shared/secret_key.ts";
 import { startServer } from "./server/server.ts";
@@ -15,8 +16,15 @@ await runProcess("gantry", async (signal) => {
   const started = performance.now();
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, format: config.logFormat }, { process: "all-in-one" });
-  const db = await openDatabase(config, log, "gantry", signal);
-  const server = await startServer({ config, sql: db.sql, log, secretKey: loadSecretKey(config) });
+  const db = await connectDatabase(config, log, "gantry");
+  const gate = new StartupGate();
+  const server = await startServer({ config, sql: db.sql, log, secretKey: loadSecretKey(config), probes: [gate.probe] });
+  await prepareDatabase(db, config, log, signal).catch(async (error) => {
+    await server.stop();
+    await db.close();
+    throw error;
+  });
+  gate.open();
   const drain = await startDrain({ sql: db.sql, log, registry: defaultRegistry(), queue: config.queue, shutdownTimeoutSeconds: config.shutdownTimeoutSeconds });
   const scheduler = new AbortController();
   const schedulerDone = runScheduler({ sql: db.sql, log }, scheduler.signal);

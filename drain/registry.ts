@@ -2,10 +2,8 @@
 // shared function.
 import type { Handler, Registry } from "../shared/queue/consumer.ts";
 import { sweepExpiredLeases } from "../shared/queue/sweeper.ts";
+import { JOB_KINDS } from "../shared/queue/kinds.ts";
 
-export const JOB_KINDS = Object.freeze({
-  leaseSweep: "lease_sweep",
-} as const);
 
 const leaseSweep: Handler = async (_payload, { sql, log }) => {
   const { returned, buried } = await sweepExpiredLeases(sql);

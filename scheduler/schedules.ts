@@ -1,5 +1,5 @@
 // The built-in cron schedules. Each only enqueues a job for the drain; the drain does the work.
-import { JOB_KINDS } from "../drain/registry.ts";
+import { JOB_KINDS } from "../shared/queue/kinds.ts";
 import type { NewJob } from "../shared/queue/jobs.ts";
 
 export type Schedule = Readonly<{

@@ -1,17 +1,25 @@
-// The server process: `npm run server`.
+// The server process: `npm run server`. HTTP comes up first, so /healthz answers and /readyz
+// reports "not ready" while the database is still out of reach.
 import { loadConfig } from "../shared/config/config.ts";
 import { createLogger } from "../shared/log.ts";
-import { openDatabase } from "../shared/db/open.ts";
+import { connectDatabase, prepareDatabase } from "../shared/db/open.ts";
 import { aborted, runProcess } from "../shared/lifecycle.ts";
 import { loadSecretKey } from "../shared/secret_key.ts";
+import { StartupGate } from "../shared/readiness.ts";
 import { startServer } from "./server.ts";
 
 await runProcess("server", async (signal) => {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, format: config.logFormat }, { process: "server" });
-  const db = await openDatabase(config, log, "gantry-server", signal);
-  const server = await startServer({ config, sql: db.sql, log, secretKey: loadSecretKey(config) });
-  await aborted(signal);
-  await server.stop();
-  await db.close();
+  const db = await connectDatabase(config, log, "gantry-server");
+  const gate = new StartupGate();
+  const server = await startServer({ config, sql: db.sql, log, secretKey: loadSecretKey(config), probes: [gate.probe] });
+  try {
+    await prepareDatabase(db, config, log, signal);
+    gate.open();
+    await aborted(signal);
+  } finally {
+    await server.stop();
+    await db.close();
+  }
 });

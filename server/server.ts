@@ -7,18 +7,18 @@ import { connectExternal, type MqttLink } from "../shared/mqtt/link.ts";
 import { deriveKey, serverMqttCredentials } from "../shared/secret_key.ts";
 import { listenHttp } from "../shared/net/http.ts";
 import { createObjectStore } from "../shared/storage/create.ts";
+import { FilesystemObjectStore } from "../shared/storage/filesystem.ts";
 import type { ObjectStore, Bucket } from "../shared/storage/object_store.ts";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
 import { startBuiltinBroker } from "./broker.ts";
 import { blobRoutes } from "./blobs.ts";
+import type { Probe } from "./observability.ts";
 
 export type RunningServer = Readonly<{ url: string; port: number; mqttPort: number | null; store: ObjectStore; mqtt: () => MqttLink | null; stop(): Promise<void> }>;
 
-export async function startServer(options: { config: Config; sql: Sql; log: Logger; secretKey: string }): Promise<RunningServer> {
+export async function startServer(options: { config: Config; sql: Sql; log: Logger; secretKey: string; probes?: readonly Probe[] }): Promise<RunningServer> {
   const { config, sql, log, secretKey } = options;
-  const store = objectStore(config, secretKey);
-
   let link: MqttLink | null = null;
   let stopping = false;
   let external: Promise<void> | null = null;
@@ -46,25 +46,28 @@ export async function startServer(options: { config: Config; sql: Sql; log: Logg
     })();
   }
 
-  const mounts: Array<readonly [string, Hono]> = [];
-  if (config.objectStorage.type === "filesystem") mounts.push(["/blobs", blobRoutes(store as never)]);
-  const app = createApp({
-    sql,
-    log,
-    mqtt: () => link,
-    maxBodyBytes: config.server.maxBodyBytes,
-    mounts,
-    probes: [{ name: "object_storage", check: () => store.check() }],
-  });
+  // Listen first: with SERVER_PORT=0 the public URL (which signed object URLs carry) is known only then.
+  let app: Hono | null = null;
   let http;
   try {
-    http = await listenHttp(app.fetch, config.server.host, config.server.port, "SERVER_PORT");
+    http = await listenHttp((request) => app!.fetch(request), config.server.host, config.server.port, "SERVER_PORT");
   } catch (error) {
     stopping = true;
     await (link as MqttLink | null)?.close();
     throw error;
   }
-  const url = config.server.port === 0 ? config.server.publicUrl.replace(/:\d+$/, `:${http.port}`) : config.server.publicUrl;
+  const url = config.server.port === 0 && !config.server.publicUrlSet ? config.server.publicUrl.replace(/:\d+$/, `:${http.port}`) : config.server.publicUrl;
+  const store = objectStore(config, secretKey, url);
+  const mounts: Array<readonly [string, Hono]> = [];
+  if (store instanceof FilesystemObjectStore) mounts.push(["/blobs", blobRoutes(store)]);
+  app = createApp({
+    sql,
+    log,
+    mqtt: () => link,
+    maxBodyBytes: config.server.maxBodyBytes,
+    mounts,
+    probes: [{ name: "object_storage", check: () => store.check() }, ...(options.probes ?? [])],
+  });
   log.info("HTTP server listening", { port: http.port, url });
   return {
     url,
@@ -82,10 +85,10 @@ export async function startServer(options: { config: Config; sql: Sql; log: Logg
   };
 }
 
-function objectStore(config: Config, secretKey: string): ObjectStore {
+function objectStore(config: Config, secretKey: string, publicUrl: string): ObjectStore {
   const storage = config.objectStorage;
   if (storage.type === "filesystem") {
-    return createObjectStore({ type: "filesystem", root: storage.root, publicUrl: config.server.publicUrl, signingKey: deriveKey(secretKey, "object-urls") });
+    return createObjectStore({ type: "filesystem", root: storage.root, publicUrl, signingKey: deriveKey(secretKey, "object-urls") });
   }
   return createObjectStore({
     type: "s3",

@@ -24,6 +24,7 @@ export type Config = Readonly<{
     port: number;
     domain: string;
     publicUrl: string;
+    publicUrlSet: boolean; // false: derived from SERVER_DOMAIN and SERVER_PORT
     maxBodyBytes: number;
   }>;
   mqtt: Readonly<{
@@ -69,7 +70,8 @@ export function loadConfig(env: Env = readEnv()): Config {
 
   const port = get<number>("SERVER_PORT");
   const domain = get<string | null>("SERVER_DOMAIN") ?? `localhost:${port}`;
-  const publicUrl = get<string | null>("SERVER_PUBLIC_URL") ?? defaultPublicUrl(domain);
+  const explicitUrl = get<string | null>("SERVER_PUBLIC_URL");
+  const publicUrl = explicitUrl ?? defaultPublicUrl(domain);
   const dataDir = get<string>("GANTRY_DATA_DIR");
   const mqttType = get<"builtin" | "external">("MQTT_BROKER_TYPE");
   const builtinPort = get<number>("MQTT_BROKER_BUILTIN_PORT");
@@ -94,7 +96,7 @@ export function loadConfig(env: Env = readEnv()): Config {
       embeddedPort: get("GANTRY_EMBEDDED_POSTGRES_PORT"),
       connectRetrySeconds: get("DATABASE_CONNECT_RETRY_SECONDS"),
     },
-    server: { host: get("SERVER_HOST"), port, domain, publicUrl, maxBodyBytes: get("SERVER_MAX_BODY_BYTES") },
+    server: { host: get("SERVER_HOST"), port, domain, publicUrl, publicUrlSet: explicitUrl !== null, maxBodyBytes: get("SERVER_MAX_BODY_BYTES") },
     mqtt: {
       type: mqttType,
       endpoint: endpoint ?? `mqtt://${hostOf(domain)}:${builtinPort}`,

@@ -19,7 +19,7 @@ export async function whileLeader(
   while (!signal.aborted) {
     let reserved: Awaited<ReturnType<Sql["reserve"]>> | null = null;
     try {
-      reserved = await sql.reserve();
+      reserved = await reserveWithin(sql, 5000);
       const [row] = await reserved<{ ok: boolean }[]>`select pg_try_advisory_lock(${SCHEDULER_LOCK.toString()}::bigint) as ok`;
       if (row.ok) {
         log.info("scheduler leadership acquired");
@@ -49,6 +49,23 @@ export async function whileLeader(
     }
     await sleep(retryMs, signal);
   }
+}
+
+/**
+ * sql.reserve() can wait forever when the database drops connections while it waits (postgres.js
+ * 3.4.9). Give up after `ms`; a reservation that arrives later is released at once.
+ */
+async function reserveWithin(sql: Sql, ms: number): Promise<Awaited<ReturnType<Sql["reserve"]>>> {
+  let timedOut = false;
+  const pending = sql.reserve();
+  const timer = new Promise<never>((_, reject) =>
+    setTimeout(() => {
+      timedOut = true;
+      reject(new Error(`no connection within ${ms} ms`));
+    }, ms),
+  );
+  pending.then((r) => timedOut && r.release(), () => {});
+  return Promise.race([pending, timer]);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -53,6 +53,21 @@ if (!adminUrl) {
 await ensureTemplate(adminUrl);
 console.log(`testing ${files.length} files on ${embedded ? "an embedded PostgreSQL" : "DATABASE_URL"}${deno ? " under Deno" : ""}`);
 
+// Interrupted (Ctrl-C, or a CI timeout): take the children and the database down with us.
+const children = new Set<number>();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    for (const pid of children) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {}
+    }
+    await embedded?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
 type Result = { file: string; passed: number; failed: number; skipped: number; ms: number };
 
 function runFile(file: string): Promise<Result> {
@@ -66,6 +81,7 @@ function runFile(file: string): Promise<Result> {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
+    children.add(child.pid!);
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
@@ -77,6 +93,7 @@ function runFile(file: string): Promise<Result> {
     }, FILE_TIMEOUT_MS);
     child.on("close", (code) => {
       clearTimeout(timer);
+      children.delete(child.pid!);
       const num = (label: string) => Number((out.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, "m")) ?? [])[1] ?? 0);
       const total = num("Total");
       const passed = num("Passed");
@@ -91,7 +108,7 @@ function runFile(file: string): Promise<Result> {
 }
 
 function denoBinary(): string {
-  return process.env.DENO_BINARY ?? join(ROOT, "node_modules", ".bin", "deno");
+  return process.env.DENO_BINARY ?? (globalThis as { Deno?: { execPath(): string } }).Deno?.execPath() ?? "deno";
 }
 
 const results: Result[] = [];

@@ -24,14 +24,13 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.use(httpMetrics(registry));
   app.route("/", observabilityRoutes({ sql: deps.sql, mqtt: deps.mqtt, registry, probes: deps.probes }));
+  const limit = bodyLimit({
+    maxSize: deps.maxBodyBytes,
+    onError: (c) => c.json({ error: { code: "Invalid", message: `request body larger than ${deps.maxBodyBytes} bytes` } }, 413),
+  });
+  // Object uploads (/blobs) carry their own, larger limit.
+  app.use("*", (c, next) => (c.req.path.startsWith("/blobs/") ? next() : limit(c, next)));
   for (const [path, sub] of deps.mounts ?? []) app.route(path, sub);
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: (c) => c.json({ error: { code: "Invalid", message: `request body larger than ${deps.maxBodyBytes} bytes` } }, 413),
-    }),
-  );
   app.notFound((c) => c.json({ error: { code: "NotFound", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
   app.onError((error, c) => {
     if (error instanceof GantryError) {

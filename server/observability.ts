@@ -15,7 +15,9 @@ export function httpMetrics(registry: Registry): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    const route = routePath(c) || "unmatched";
+    // After next(), the last matched path may be a middleware's "/*"; a 404 there matched no route.
+    const matched = routePath(c);
+    const route = !matched || (c.res.status === 404 && matched.endsWith("*")) ? "unmatched" : matched;
     const labels = { method: c.req.method, route };
     requests.inc({ ...labels, status: String(c.res.status) });
     duration.observe(labels, (performance.now() - started) / 1000);

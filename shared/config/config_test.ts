@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig, VARIABLES } from "./config.ts";
-import { CONFIG_DOC, renderConfigDocs } from "../../scripts/config_docs.ts";
+import { renderConfigDocs } from "./docs.ts";
 import { startEntrypoint } from "../testing/process.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "gantry-config-"));
@@ -88,7 +88,7 @@ test("secrets can come from *_FILE, but not from both places", () => {
 });
 
 test("every variable is documented in docs/configuration.md (npm run docs:config)", () => {
-  assert.fixture(readFileSync(CONFIG_DOC, "utf8"), renderConfigDocs());
+  assert.fixture(readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8"), renderConfigDocs());
 });
 
 test("a process given an invalid value exits 2 naming the variable", async () => {

@@ -26,6 +26,7 @@ export async function whileLeader(
         const leadership = new AbortController();
         const stop = () => leadership.abort();
         signal.addEventListener("abort", stop, { once: true });
+        if (signal.aborted) stop(); // asked to stop while the lock was being taken
         const work = lead(leadership.signal);
         while (!leadership.signal.aborted) {
           await sleep(retryMs, leadership.signal);

@@ -34,8 +34,11 @@ export function consumerId(): string {
 export class Consumer {
   readonly owner: string;
   readonly stats: ConsumerStats = { claimed: 0, completed: 0, failed: 0, claimLatencyMs: [] };
-  private readonly inFlight = new Map<string, { job: Job; abort: AbortController; done: Promise<void> }>();
+  private readonly inFlight = new Map<string, { job: Job; abort(reason: Error): void; done: Promise<void> }>();
   private readonly finished: string[] = [];
+  /** Finished jobs whose completion is not recorded yet: their leases are still ours to keep. */
+  private readonly unrecorded = new Set<string>();
+  private flushQueued = false;
   private flushing: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private rang = false;
@@ -95,7 +98,7 @@ export class Consumer {
     const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), deadlineMs).unref?.());
     await Promise.race([Promise.all(running.map((r) => r.done)), timeout]);
     const left = [...this.inFlight.keys()];
-    for (const entry of this.inFlight.values()) entry.abort.abort(new Error("shutting down"));
+    for (const entry of this.inFlight.values()) entry.abort(new Error("shutting down"));
     await this.flush();
     const returned = await release(this.options.sql, this.owner, left).catch(() => 0);
     return { finished: running.length - left.length, returned };
@@ -119,15 +122,40 @@ export class Consumer {
 
   private run(job: Job): void {
     const { registry, sql, log } = this.options;
-    const abort = new AbortController();
     const handler = registry.get(job.kind);
+    // The signal and the job's logger are made on first use: most handlers never look at them,
+    // and at tens of thousands of jobs a second their cost shows.
+    let controller: AbortController | undefined;
+    let abortedWith: { reason: Error } | undefined;
+    const abort = (reason: Error) => {
+      if (controller) controller.abort(reason);
+      else abortedWith ??= { reason };
+    };
+    let jobLog: Logger | undefined;
+    const context: JobContext = {
+      sql,
+      job,
+      get signal() {
+        if (!controller) {
+          controller = new AbortController();
+          if (abortedWith) controller.abort(abortedWith.reason);
+        }
+        return controller.signal;
+      },
+      get log() {
+        return (jobLog ??= log.child({ job: job.id, kind: job.kind }));
+      },
+    };
     const done = (async () => {
       try {
         if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
-        await handler(job.payload, { sql, log: log.child({ job: job.id, kind: job.kind }), signal: abort.signal, job });
+        await handler(job.payload, context);
+        // The slot frees now; the completion is recorded in a batch with the other jobs that
+        // finish meanwhile (one statement per batch, not per job), and the lease is kept until then.
         this.finished.push(job.id);
+        this.unrecorded.add(job.id);
         this.stats.completed++;
-        await this.flush();
+        this.scheduleFlush();
       } catch (error) {
         this.stats.failed++;
         const reason = error instanceof Error ? error.message : String(error);
@@ -143,6 +171,20 @@ export class Consumer {
     this.inFlight.set(job.id, { job, abort, done });
   }
 
+  /**
+   * Flushes once the jobs that finish in this turn of the event loop have finished too (their
+   * continuations are already queued ahead of this microtask). A flush in progress picks up what
+   * finishes meanwhile when it ends.
+   */
+  private scheduleFlush(): void {
+    if (this.flushQueued || this.flushing) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      void this.flush();
+    });
+  }
+
   /** Completes every finished job in one statement; concurrent callers share the flush. */
   private async flush(): Promise<void> {
     while (this.finished.length > 0 || this.flushing) {
@@ -155,10 +197,12 @@ export class Consumer {
         for (let attempt = 0; ; attempt++) {
           try {
             await complete(this.options.sql, this.owner, ids);
+            for (const id of ids) this.unrecorded.delete(id);
             return;
           } catch (error) {
             // The database may be restarting: keep the outcome and try again; the lease keeps the job ours.
             if (attempt >= 20) {
+              for (const id of ids) this.unrecorded.delete(id);
               this.options.log.error("could not record finished jobs; their leases will expire and they will run again", { count: ids.length, reason: describe(error) });
               return;
             }
@@ -172,12 +216,12 @@ export class Consumer {
   }
 
   private async beat(): Promise<void> {
-    const ids = [...this.inFlight.keys()];
+    const ids = [...this.inFlight.keys(), ...this.unrecorded];
     try {
       const lost = await heartbeat(this.options.sql, this.owner, ids, this.options.leaseSeconds);
       for (const id of lost) {
         this.options.log.warn("lease lost; the job will be retried elsewhere", { queue: this.options.queue, job: id });
-        this.inFlight.get(id)?.abort.abort(new Error("lease lost"));
+        this.inFlight.get(id)?.abort(new Error("lease lost"));
       }
     } catch (error) {
       this.options.log.warn("heartbeat failed", { queue: this.options.queue, reason: describe(error) });

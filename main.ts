@@ -8,6 +8,7 @@ import { StartupGate } from "./shared/readiness.ts";
 import { aborted, runProcess } from "./shared/lifecycle.ts";
 import { loadSecretKey } from "./shared/secret_key.ts";
 import { startServer } from "./server/server.ts";
+import { bootstrapAdminKey } from "./shared/auth/bootstrap.ts";
 import { startDrain } from "./drain/drain.ts";
 import { defaultRegistry } from "./drain/registry.ts";
 import { runScheduler } from "./scheduler/scheduler.ts";
@@ -24,6 +25,7 @@ await runProcess("gantry", async (signal) => {
     await db.close();
     throw error;
   });
+  const admin = await bootstrapAdminKey(db.sql, config.dataDir, server.url);
   gate.open();
   const drain = await startDrain({ sql: db.sql, log, registry: defaultRegistry(), queue: config.queue, shutdownTimeoutSeconds: config.shutdownTimeoutSeconds });
   const scheduler = new AbortController();
@@ -37,6 +39,7 @@ await runProcess("gantry", async (signal) => {
     `  Object storage:  ${config.objectStorage.type === "filesystem" ? config.objectStorage.root : "S3"}`,
     `  Data directory:  ${config.dataDir}`,
   ];
+  if (admin) lines.push(`  Admin API key:   ${admin.id} (secret ${admin.secret}; also in ${admin.file}, shown once)`);
   console.log(lines.join("\n"));
 
   await aborted(signal);

@@ -7,6 +7,7 @@ import { aborted, runProcess } from "../shared/lifecycle.ts";
 import { loadSecretKey } from "../shared/secret_key.ts";
 import { StartupGate } from "../shared/readiness.ts";
 import { startServer } from "./server.ts";
+import { bootstrapAdminKey } from "../shared/auth/bootstrap.ts";
 
 await runProcess("server", async (signal) => {
   const config = loadConfig();
@@ -16,6 +17,9 @@ await runProcess("server", async (signal) => {
   const server = await startServer({ config, sql: db.sql, log, secretKey: loadSecretKey(config), probes: [gate.probe] });
   try {
     await prepareDatabase(db, config, log, signal);
+    const admin = await bootstrapAdminKey(db.sql, config.dataDir, server.url);
+    // Printed once, not logged: the secret is also in the 0600 file.
+    if (admin) console.log(`Admin API key: ${admin.id} (secret ${admin.secret}; also in ${admin.file}, shown once)`);
     gate.open();
     await aborted(signal);
   } finally {

@@ -13,6 +13,7 @@ import type { Hono } from "hono";
 import { createApp } from "./app.ts";
 import { startBuiltinBroker } from "./broker.ts";
 import { blobRoutes } from "./blobs.ts";
+import { graphqlRoutes } from "./graphql/routes.ts";
 import type { Probe } from "./observability.ts";
 
 export type RunningServer = Readonly<{ url: string; port: number; mqttPort: number | null; store: ObjectStore; mqtt: () => MqttLink | null; stop(): Promise<void> }>;
@@ -60,6 +61,7 @@ export async function startServer(options: { config: Config; sql: Sql; log: Logg
   const store = objectStore(config, secretKey, url);
   const mounts: Array<readonly [string, Hono]> = [];
   if (store instanceof FilesystemObjectStore) mounts.push(["/blobs", blobRoutes(store)]);
+  mounts.push(["/graphql", graphqlRoutes({ sql, log, jwtKey: deriveKey(secretKey, "jwt"), publicUrl: url })]);
   app = createApp({
     sql,
     log,

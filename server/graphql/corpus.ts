@@ -1,0 +1,35 @@
+// The client corpus (../shared/reference/graphql-corpus, beside this repository) and the operations
+// this issue covers.
+import { readFileSync } from "node:fs";
+
+export const CORPUS_DIR = new URL("../../../shared/reference/graphql-corpus/", import.meta.url);
+
+/** Corpus files for root fields this issue covers: all must validate (and corpus_test runs them). */
+export const COVERED = Object.freeze([
+  "spacectl-auth-api-key-user.graphql",
+  "spacectl-debug-info.graphql",
+  "spacectl-mcp-apikey-get.graphql",
+  "spacectl-mcp-space-list.graphql",
+  "spacectl-run-cancel.graphql",
+  "spacectl-run-confirm.graphql",
+  "spacectl-run-discard.graphql",
+  "spacectl-run-history.graphql",
+  "spacectl-run-list.graphql",
+  "spacectl-run-retry.graphql",
+  "spacectl-run-stop.graphql",
+  "spacectl-run-trigger-force-apply.graphql",
+  "spacectl-run-trigger.graphql",
+  "spacectl-stack-delete.graphql",
+  "spacectl-stack-enable.graphql",
+  "spacectl-stack-get-by-id.graphql",
+  "spacectl-stack-get-by-run-id.graphql",
+  "spacectl-stack-list.graphql",
+  "spacectl-stack-lock.graphql",
+  "spacectl-stack-show.graphql",
+  "spacectl-stack-unlock.graphql",
+  "spacectl-task-create.graphql",
+  "spacectl-task-list.graphql",
+  "spacectl-viewer.graphql",
+]);
+
+export const corpusFile = (name: string): string => readFileSync(new URL(name, CORPUS_DIR), "utf8");

@@ -6,6 +6,7 @@ import type { Sql } from "../shared/db/connect.ts";
 import { Counter, Gauge, Histogram, Registry } from "../shared/metrics.ts";
 import { queueMetrics, type QueueMetrics } from "../shared/queue/metrics.ts";
 import type { MqttLink } from "../shared/mqtt/link.ts";
+import { withTimeout } from "../shared/timeout.ts";
 
 export type Probe = Readonly<{ name: string; check: () => Promise<void> }>;
 
@@ -61,7 +62,7 @@ export function observabilityRoutes(options: { sql: Sql; mqtt: () => MqttLink | 
     const results = await Promise.all(
       probes.map(async (p) => {
         try {
-          await withTimeout(p.check(), 2000);
+          await withTimeout(p.check(), 2000, p.name);
           return [p.name, "ok"] as const;
         } catch (error) {
           return [p.name, `unavailable: ${(error as Error).message.split("\n")[0].slice(0, 200)}`] as const;
@@ -73,21 +74,11 @@ export function observabilityRoutes(options: { sql: Sql; mqtt: () => MqttLink | 
   });
   app.get("/metrics", async (c) => {
     try {
-      latest = await withTimeout(queueMetrics(sql), 2000);
+      latest = await withTimeout(queueMetrics(sql), 2000, "queue metrics");
     } catch {
       // Keep the last reading; gantry_up-style probes tell the database is down.
     }
     return c.text(registry.text(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
   return app;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
-    );
-  });
 }

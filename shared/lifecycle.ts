@@ -13,8 +13,12 @@ export async function runProcess(name: string, main: (signal: AbortSignal) => Pr
     }
     controller.abort(new Error(`${sig} received`));
   };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
+  const deno = (globalThis as { Deno?: { addSignalListener(signal: string, handler: () => void): void } }).Deno;
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    // Deno's process.on does not keep a signal from ending the process; its own API does.
+    if (deno) deno.addSignalListener(sig, () => onSignal(sig));
+    else process.on(sig, () => onSignal(sig));
+  }
   try {
     await main(controller.signal);
     process.exit(0);

@@ -17,13 +17,7 @@ export function createPool(url: string, options: { max?: number; applicationName
     // whole pool and leaves connections waiting up to 20 s after the database is back.
     backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 2) * (0.5 + Math.random() / 2),
     onnotice: () => {},
-    connection: {
-      application_name: options.applicationName ?? "gantry",
-      // Plan every execution for the data as it is. The queue tables swing between empty and
-      // full; a cached generic plan made while one was empty (right after autovacuum, say) scans
-      // the whole table, which made each 500-job claim of a 10,000-job burst take ~0.8 s.
-      plan_cache_mode: "force_custom_plan",
-    },
+    connection: { application_name: options.applicationName ?? "gantry" },
     transform: { undefined: null },
   }) as Sql;
 }

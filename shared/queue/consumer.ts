@@ -7,6 +7,10 @@ import type { Db, Sql } from "../db/connect.ts";
 import type { Logger } from "../log.ts";
 import { backoffMs, claim, complete, fail, heartbeat, release, type Job, type QueueName } from "./jobs.ts";
 import { describe } from "../db/connect.ts";
+import { withTimeout } from "../timeout.ts";
+
+/** No single queue statement may hold a loop longer than this. */
+const STATEMENT_DEADLINE_MS = 30_000;
 
 export type JobContext = Readonly<{ sql: Sql; log: Logger; signal: AbortSignal; job: Job }>;
 export type Handler = (payload: unknown, ctx: JobContext) => Promise<void>;
@@ -110,7 +114,7 @@ export class Consumer {
 
   private async claimAndRun(limit: number): Promise<number> {
     const { sql, queue, leaseSeconds } = this.options;
-    const jobs = await claim(sql, queue, this.owner, limit, leaseSeconds);
+    const jobs = await withTimeout(claim(sql, queue, this.owner, limit, leaseSeconds), STATEMENT_DEADLINE_MS, "claim");
     const now = Date.now();
     for (const job of jobs) {
       this.stats.claimed++;
@@ -159,7 +163,7 @@ export class Consumer {
       } catch (error) {
         this.stats.failed++;
         const reason = error instanceof Error ? error.message : String(error);
-        const outcome = await fail(sql, this.owner, job, reason, backoffMs(job.attempts, this.options.backoffBaseMs)).catch(() => "lost" as const);
+        const outcome = await withTimeout(fail(sql, this.owner, job, reason, backoffMs(job.attempts, this.options.backoffBaseMs)), STATEMENT_DEADLINE_MS, "fail").catch(() => "lost" as const);
         const fields = { queue: job.queue, job: job.id, kind: job.kind, attempt: job.attempts, outcome, reason };
         if (outcome === "dead") log.error("job failed for the last time and moved to the dead-letter table", fields);
         else log.warn("job failed", fields);
@@ -196,7 +200,7 @@ export class Consumer {
       this.flushing = (async () => {
         for (let attempt = 0; ; attempt++) {
           try {
-            await complete(this.options.sql, this.owner, ids);
+            await withTimeout(complete(this.options.sql, this.owner, ids), STATEMENT_DEADLINE_MS, "complete");
             for (const id of ids) this.unrecorded.delete(id);
             return;
           } catch (error) {
@@ -218,7 +222,7 @@ export class Consumer {
   private async beat(): Promise<void> {
     const ids = [...this.inFlight.keys(), ...this.unrecorded];
     try {
-      const lost = await heartbeat(this.options.sql, this.owner, ids, this.options.leaseSeconds);
+      const lost = await withTimeout(heartbeat(this.options.sql, this.owner, ids, this.options.leaseSeconds), STATEMENT_DEADLINE_MS, "heartbeat");
       for (const id of lost) {
         this.options.log.warn("lease lost; the job will be retried elsewhere", { queue: this.options.queue, job: id });
         this.inFlight.get(id)?.abort(new Error("lease lost"));
@@ -256,7 +260,7 @@ export async function listenForJobs(sql: Sql, consumers: readonly Consumer[], qu
     // (Re)subscribed, possibly after a reconnect: notifications may have been missed, so look now.
     () => consumers.forEach((c) => c.ring()),
   );
-  return { unlisten: () => meta.unlisten() };
+  return { unlisten: () => withTimeout(meta.unlisten(), 5000, "unlisten") };
 }
 
 export type { Db };

@@ -1,6 +1,7 @@
 # Gantry: one image, one process per container, chosen by argument:
 #   docker run gantry            → all-in-one (server + drain + scheduler)
 #   docker run gantry server     → server only (also: drain, scheduler)
+#   docker run -e GANTRY_WORKER_POOL_TOKEN=… gantry worker   → a worker of that pool
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

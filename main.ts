@@ -27,7 +27,7 @@ await runProcess("gantry", async (signal) => {
   });
   const admin = await bootstrapAdminKey(db.sql, config.dataDir, server.url);
   gate.open();
-  const drain = await startDrain({ sql: db.sql, log, registry: defaultRegistry(), queue: config.queue, shutdownTimeoutSeconds: config.shutdownTimeoutSeconds });
+  const drain = await startDrain({ sql: db.sql, log, registry: defaultRegistry({ mqtt: server.mqtt, settings: { acceptTimeoutSeconds: config.workers.acceptTimeoutSeconds, workerTimeoutSeconds: config.workers.timeoutSeconds } }), queue: config.queue, shutdownTimeoutSeconds: config.shutdownTimeoutSeconds });
   const scheduler = new AbortController();
   const schedulerDone = runScheduler({ sql: db.sql, log }, scheduler.signal);
 

@@ -36,7 +36,7 @@ test("a database outage in the middle of the work loses no job", async () => {
     await sql`insert into processed (job_id) values (${job.id})`;
   };
   const log = process.env.DEBUG_TEST ? createLogger({ level: "debug" }) : memoryLogger();
-  const drain = await startDrain({ sql, log, registry: new Map([...defaultRegistry(), ["record", record]]), queue: queueSettings, shutdownTimeoutSeconds: 5, queues: ["async", "cronjobs"], backoffBaseMs: 50 });
+  const drain = await startDrain({ sql, log, registry: new Map([...defaultRegistry({ mqtt: () => null, settings: { acceptTimeoutSeconds: 30, workerTimeoutSeconds: 60 } }), ["record", record]]), queue: queueSettings, shutdownTimeoutSeconds: 5, queues: ["async", "cronjobs"], backoffBaseMs: 50 });
   const controller = new AbortController();
   const scheduler = runScheduler({ sql, log, retryMs: 200, identity: "s" }, controller.signal);
   try {
@@ -109,7 +109,7 @@ test("stop lets running jobs finish, returns the leases of jobs past the deadlin
 });
 
 test("the drain process exits 0 on SIGTERM", async () => {
-  const drain = startEntrypoint("drain/main.ts", { DATABASE_URL: db.url, LOG_FORMAT: "json" });
+  const drain = startEntrypoint("drain/main.ts", { DATABASE_URL: db.url, LOG_FORMAT: "json", GANTRY_SECRET_KEY: "a-secret-key-for-the-drain-test-0123456789" });
   try {
     await drain.waitForLine(/drain started/);
     drain.kill("SIGTERM");

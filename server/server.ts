@@ -15,8 +15,11 @@ import { startBuiltinBroker } from "./broker.ts";
 import { blobRoutes } from "./blobs.ts";
 import { graphqlRoutes } from "./graphql/routes.ts";
 import type { Probe } from "./observability.ts";
+import { workerApiRoutes } from "./worker_api/routes.ts";
+import { forwardWorkerMessages } from "./worker_messages.ts";
+import { authenticateWorker } from "../shared/workers/operations.ts";
 
-export type RunningServer = Readonly<{ url: string; port: number; mqttPort: number | null; store: ObjectStore; mqtt: () => MqttLink | null; stop(): Promise<void> }>;
+export type RunningServer = Readonly<{ url: string; port: number; mqttPort: number | null; brokerEndpoint: string; store: ObjectStore; mqtt: () => MqttLink | null; stop(): Promise<void> }>;
 
 export async function startServer(options: { config: Config; sql: Sql; log: Logger; secretKey: string; probes?: readonly Probe[] }): Promise<RunningServer> {
   const { config, sql, log, secretKey } = options;
@@ -24,19 +27,31 @@ export async function startServer(options: { config: Config; sql: Sql; log: Logg
   let stopping = false;
   let external: Promise<void> | null = null;
   if (config.mqtt.type === "builtin") {
-    link = await startBuiltinBroker({ host: config.mqtt.builtinHost, port: config.mqtt.builtinPort, server: serverMqttCredentials(secretKey), log });
+    link = await startBuiltinBroker({
+      host: config.mqtt.builtinHost,
+      port: config.mqtt.builtinPort,
+      server: serverMqttCredentials(secretKey),
+      resolveWorker: (username, password) => authenticateWorker(sql, username, password),
+      log,
+    });
+    await forwardWorkerMessages(link, sql, log);
   } else {
     // Not reachable yet is not fatal: /readyz says so, and we keep trying.
     external = (async () => {
       for (let wait = 1000; !stopping; wait = Math.min(wait * 2, 30_000)) {
         try {
-          link = await connectExternal({
+          const candidate = await connectExternal({
             url: config.mqtt.endpoint,
             username: config.mqtt.username,
             password: config.mqtt.password,
             clientId: `gantry-server-${process.pid}-${Date.now().toString(36)}`,
             log,
           });
+          await forwardWorkerMessages(candidate, sql, log).catch(async (error) => {
+            await candidate.close();
+            throw error;
+          });
+          link = candidate;
           log.info("connected to the external MQTT broker");
           return;
         } catch (error) {
@@ -61,7 +76,16 @@ export async function startServer(options: { config: Config; sql: Sql; log: Logg
   const store = objectStore(config, secretKey, url);
   const mounts: Array<readonly [string, Hono]> = [];
   if (store instanceof FilesystemObjectStore) mounts.push(["/blobs", blobRoutes(store)]);
-  mounts.push(["/graphql", graphqlRoutes({ sql, log, jwtKey: deriveKey(secretKey, "jwt"), publicUrl: url })]);
+  const builtinPort = link && "port" in (link as object) ? (link as unknown as { port: number }).port : null;
+  // With MQTT_BROKER_BUILTIN_PORT=0 the endpoint workers need is known only once the broker listens.
+  const brokerEndpoint = builtinPort !== null && config.mqtt.builtinPort === 0 ? config.mqtt.endpoint.replace(/:0$/, `:${builtinPort}`) : config.mqtt.endpoint;
+  const endpoints = { serverUrl: url, brokerEndpoint };
+  const workerKeys = { workerToken: deriveKey(secretKey, "worker-token"), runToken: deriveKey(secretKey, "run-token") };
+  mounts.push(["/graphql", graphqlRoutes({ sql, log, jwtKey: deriveKey(secretKey, "jwt"), publicUrl: url, endpoints })]);
+  mounts.push([
+    "/worker",
+    workerApiRoutes({ sql, keys: workerKeys, brokerEndpoint: () => brokerEndpoint, heartbeatSeconds: config.workers.heartbeatSeconds, leaseSeconds: config.workers.timeoutSeconds }),
+  ]);
   app = createApp({
     sql,
     log,
@@ -74,7 +98,8 @@ export async function startServer(options: { config: Config; sql: Sql; log: Logg
   return {
     url,
     port: http.port,
-    mqttPort: link && "port" in (link as object) ? (link as unknown as { port: number }).port : null,
+    mqttPort: builtinPort,
+    brokerEndpoint,
     store,
     mqtt: () => link,
     stop: async () => {

@@ -7,6 +7,7 @@ import { listSpaces, spaceTree } from "../../shared/spaces/queries.ts";
 import type { Space } from "../../shared/spaces/space.ts";
 import { recordAudit } from "../../shared/audit/queries.ts";
 import type { Logger } from "../../shared/log.ts";
+import type { Endpoints } from "../../shared/workers/operations.ts";
 
 export type Context = {
   sql: Sql;
@@ -14,6 +15,8 @@ export type Context = {
   actor: Actor | null;
   jwtKey: Buffer;
   audience: string;
+  /** Where workers reach Gantry, for worker pool tokens. */
+  endpoints: Endpoints;
   tree(): Promise<SpaceTree>;
   spaces(): Promise<ReadonlyMap<string, Space>>;
 };

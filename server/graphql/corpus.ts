@@ -30,6 +30,11 @@ export const COVERED = Object.freeze([
   "spacectl-task-create.graphql",
   "spacectl-task-list.graphql",
   "spacectl-viewer.graphql",
+  "spacectl-workerpool-cycle.graphql",
+  "spacectl-workerpool-list.graphql",
+  "spacectl-workerpool-schedulable-runs.graphql",
+  "spacectl-workerpool-worker-drain.graphql",
+  "spacectl-workerpool-worker-list.graphql",
 ]);
 
 export const corpusFile = (name: string): string => readFileSync(new URL(name, CORPUS_DIR), "utf8");

@@ -9,6 +9,9 @@ import { advanceRun } from "../../shared/runs/operations.ts";
 import type { RunState } from "../../shared/runs/run.ts";
 import { corpusFile, COVERED } from "./corpus.ts";
 import { gql, graphqlApp } from "./testing.ts";
+import { decodePoolToken } from "../../shared/workers/pool_token.ts";
+import { registerWorker } from "../../shared/workers/operations.ts";
+import { deriveKey } from "../../shared/secret_key.ts";
 
 let db: TestDatabase;
 test.before(async () => {
@@ -20,9 +23,19 @@ test.after(async () => {
 
 /** The file's first example variables, with placeholders replaced. */
 function example(file: string, replace: Record<string, string> = {}): Record<string, unknown> {
-  const text = corpusFile(file);
-  const line = text.split("\n").find((l, i, all) => /^#\s+\{/.test(l) && all.slice(0, i).some((p) => /example variables/.test(p)));
-  let json = line ? line.replace(/^#\s+/, "") : "{}";
+  const lines = corpusFile(file).split("\n");
+  const start = lines.findIndex((l, i) => /^#\s+\{/.test(l) && lines.slice(0, i).some((p) => /example variables/.test(p)));
+  // The example may run over several comment lines.
+  let json = "{}";
+  for (let end = start; start >= 0 && end < lines.length && lines[end].startsWith("#"); end++) {
+    json = lines.slice(start, end + 1).map((l) => l.replace(/^#\s+/, "")).join(" ");
+    try {
+      JSON.parse(json);
+      break;
+    } catch {
+      // not complete yet
+    }
+  }
   for (const [from, to] of Object.entries(replace)) json = json.replaceAll(from, to);
   return JSON.parse(json);
 }
@@ -129,6 +142,34 @@ test("the covered corpus operations run against real data with their example var
   assert.is(shown.stack.state, "QUEUED");
   assert.equal(await run(app, "spacectl-stack-unlock.graphql", token), { stackUnlock: { id: "my-stack" } });
   assert.equal(await run(app, "spacectl-stack-enable.graphql", token), { stackEnable: { id: "my-stack", isDisabled: false } });
+
+  // Worker pools: create one, register a worker with its token, list, drain, cycle.
+  const created = await gql(app, `mutation { workerPoolCreate(name: "pool", certificateSigningRequest: "unused") { id config } }`, {}, token);
+  const poolId: string = created.body.data!.workerPoolCreate.id;
+  const poolToken = decodePoolToken(created.body.data!.workerPoolCreate.config);
+  assert.equal([poolToken.poolId, poolToken.serverUrl], [poolId, "http://gantry.test"]);
+  const keys = { workerToken: deriveKey("k".repeat(32), "worker-token"), runToken: deriveKey("k".repeat(32), "run-token") };
+  const worker = await registerWorker(db.sql, keys, { poolId, secret: poolToken.secret, metadata: { instance_id: "i-1" } }, { brokerEndpoint: "mqtt://gantry.test:1984", heartbeatSeconds: 10 });
+  const pools = await run(app, "spacectl-workerpool-list.graphql", token);
+  assert.equal(pools.workerPools, [{ id: poolId, name: "pool", description: "", pendingRuns: 0, busyWorkers: 0, workers: [{ id: worker.workerId }] }]);
+  const ids = { "01WORKERPOOLID": poolId, "01WORKERID": worker.workerId };
+  const listed = await run(app, "spacectl-workerpool-worker-list.graphql", token, ids);
+  assert.equal(listed.workerPool.workers, [{ id: worker.workerId, busy: false, drained: false, metadata: '{"instance_id":"i-1"}' }]);
+  assert.equal(await run(app, "spacectl-workerpool-worker-drain.graphql", token, ids), { workerDrainSet: { id: worker.workerId } });
+  assert.equal((await run(app, "spacectl-workerpool-worker-list.graphql", token, ids)).workerPool.workers[0].drained, true);
+  assert.equal(await run(app, "spacectl-workerpool-worker-drain.graphql", token, ids, { drain: false }), { workerDrainSet: { id: worker.workerId } });
+  assert.equal(await run(app, "spacectl-workerpool-cycle.graphql", token, ids), { workerPoolCycle: true });
+  // The pool's queue: READY runs of its stacks, blocking runs first.
+  await gql(app, `mutation ($i: StackInput!) { stackCreate(input: $i, manageState: true) { id } }`, { i: { name: "pooled", repository: "infra", branch: "main", workerPool: poolId } }, token);
+  const proposed = (await gql(app, `mutation { runTrigger(stack: "pooled", runType: PROPOSED) { id } }`, {}, token)).body.data!.runTrigger.id;
+  const tracked = (await gql(app, `mutation { runTrigger(stack: "pooled") { id } }`, {}, token)).body.data!.runTrigger.id;
+  for (const id of [proposed, tracked]) await advanceRun(db.sql, "pooled", id, "READY");
+  const queue = await run(app, "spacectl-workerpool-schedulable-runs.graphql", token, ids, { input: { first: 1, after: null, fullTextSearch: null, predicates: null, orderBy: { field: "position", direction: "ASC" } } });
+  assert.equal(queue.workerPool.searchSchedulableRuns.edges.map((e: { node: { stackId: string; position: number; run: { id: string; state: string } } }) => [e.node.stackId, e.node.position, e.node.run.id, e.node.run.state]), [["pooled", 1, tracked, "READY"]]);
+  assert.equal(queue.workerPool.searchSchedulableRuns.pageInfo, { endCursor: "1", hasNextPage: true, hasPreviousPage: false });
+  const rest = await run(app, "spacectl-workerpool-schedulable-runs.graphql", token, ids, { input: { first: 10, after: "1", fullTextSearch: null, predicates: null, orderBy: null } });
+  assert.equal(rest.workerPool.searchSchedulableRuns.edges.map((e: { node: { position: number; run: { id: string } } }) => [e.node.position, e.node.run.id]), [[2, proposed]]);
+  assert.equal((await db.sql`select payload->>'poolId' as pool from queue_jobs where kind = 'pool_cycle'`).map((r) => r.pool), [poolId], "the drain is asked to cycle the pool");
 
   assert.equal(await run(app, "spacectl-stack-delete.graphql", token), { stackDelete: { id: "my-stack" } });
   assert.equal((await gql(app, corpusFile("spacectl-stack-get-by-id.graphql"), { id: "my-stack" }, token)).body, { data: { stack: null } });

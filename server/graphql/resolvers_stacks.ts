@@ -5,6 +5,7 @@ import { HOOKS, type StackSettings, type VendorConfig } from "../../shared/stack
 import { listStacks, searchStacks, type StackSearch, type StackView } from "../../shared/stacks/queries.ts";
 import { createStack, deleteStack, lockStack, readStack, setDisabled, unlockStack, updateStack } from "../../shared/stacks/operations.ts";
 import { getRunById, getRun, listRuns } from "../../shared/runs/queries.ts";
+import { getPool } from "../../shared/workers/queries.ts";
 import { audited, requireActor, roleOf, seconds, type Context } from "./context.ts";
 
 type Args = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -78,7 +79,7 @@ export const stackResolvers = {
       return v.vendor === "TERRAGRUNT" ? v.terraformVersion : null;
     },
     vendorConfig: (s: StackView) => s.vendorConfig,
-    workerPool: (s: StackView) => (s.workerPoolId ? { id: s.workerPoolId, name: s.workerPoolId } : null),
+    workerPool: async (s: StackView, _: Args, ctx: Context) => (s.workerPoolId ? ((await getPool(ctx.sql, s.workerPoolId)) ?? null) : null),
     lockedAt: (s: StackView) => (s.lockedAt ? seconds(s.lockedAt) : null),
     blocker: (s: StackView, _: Args, ctx: Context) => (s.blockerId ? getRunById(ctx.sql, s.blockerId) : null),
     stateSetAt: (s: StackView) => (s.stateSetAt ? seconds(s.stateSetAt) : null),

@@ -14,10 +14,11 @@ import { createContext, type Context } from "./context.ts";
 import { normaliseEmptyArguments } from "./normalise.ts";
 import { limitRule, MAX_QUERY_CHARACTERS } from "./limits.ts";
 import { buildGantrySchema } from "./schema.ts";
+import type { Endpoints } from "../../shared/workers/operations.ts";
 
 export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 
-export type GraphqlDeps = Readonly<{ sql: Sql; log: Logger; jwtKey: Buffer; publicUrl: string; schema?: GraphQLSchema }>;
+export type GraphqlDeps = Readonly<{ sql: Sql; log: Logger; jwtKey: Buffer; publicUrl: string; endpoints: Endpoints; schema?: GraphQLSchema }>;
 
 export function graphqlRoutes(deps: GraphqlDeps): Hono {
   const schema = deps.schema ?? buildGantrySchema();
@@ -35,7 +36,7 @@ export function graphqlRoutes(deps: GraphqlDeps): Hono {
       const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
       const claims = token ? verifyJwt(deps.jwtKey, token, audience) : null;
       const actor = claims ? await actorForKey(deps.sql, claims.sub) : null;
-      return createContext({ sql: deps.sql, log: deps.log, actor, jwtKey: deps.jwtKey, audience });
+      return createContext({ sql: deps.sql, log: deps.log, actor, jwtKey: deps.jwtKey, audience, endpoints: deps.endpoints });
     },
     formatError: (error) => {
       const original = (error as GraphQLError).originalError;

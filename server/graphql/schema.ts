@@ -5,6 +5,7 @@ import { SDL } from "./sdl.ts";
 import { stackResolvers } from "./resolvers_stacks.ts";
 import { runResolvers } from "./resolvers_runs.ts";
 import { accessResolvers } from "./resolvers_access.ts";
+import { workerResolvers } from "./resolvers_workers.ts";
 
 type ResolverMap = Record<string, Record<string, unknown>>;
 
@@ -14,7 +15,7 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return out;
 }
 
-export const RESOLVERS: ResolverMap = merge(stackResolvers, runResolvers, accessResolvers);
+export const RESOLVERS: ResolverMap = merge(stackResolvers, runResolvers, accessResolvers, workerResolvers);
 
 export function buildGantrySchema(resolvers: ResolverMap = RESOLVERS): GraphQLSchema {
   const schema = buildSchema(SDL);

@@ -39,11 +39,6 @@ const EXPECTED_FAILURES = Object.freeze([
   "spacectl-stack-resources.graphql",
   "spacectl-stack-set-current-commit.graphql",
   "spacectl-stack-state-download-url.graphql",
-  "spacectl-workerpool-cycle.graphql",
-  "spacectl-workerpool-list.graphql",
-  "spacectl-workerpool-schedulable-runs.graphql",
-  "spacectl-workerpool-worker-drain.graphql",
-  "spacectl-workerpool-worker-list.graphql",
 ]);
 
 

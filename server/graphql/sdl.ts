@@ -15,6 +15,9 @@ type Query {
   apiKey(id: ID!): ApiKey
   apiKeys: [ApiKey!]!
   searchAuditTrailEntries(input: SearchInput!): AuditTrailEntryConnection!
+  "Private worker pools the caller can read."
+  workerPools: [WorkerPool!]!
+  workerPool(id: ID!): WorkerPool
 }
 
 type Mutation {
@@ -39,6 +42,16 @@ type Mutation {
   runStop(stack: ID!, run: ID!, note: String): Run!
   runRetry(stack: ID!, run: ID!): Run!
   runPromote(stack: ID!, run: ID!): Run!
+  "The answer's config is the pool token, shown this once. Gantry's tokens carry a secret, not a certificate: a certificateSigningRequest is accepted and not used."
+  workerPoolCreate(name: String!, certificateSigningRequest: String, description: String, labels: [String!], space: ID): WorkerPool!
+  "A new token (in config); workers registered with the old one stop working."
+  workerPoolReset(id: ID!, certificateSigningRequest: String): WorkerPool!
+  "Asks every worker of the pool to exit once its current run is done."
+  workerPoolCycle(id: ID!): Boolean
+  "Refused while stacks use the pool."
+  workerPoolDelete(id: ID!): WorkerPool
+  "A drained worker keeps its current run and gets no new one."
+  workerDrainSet(workerPool: ID!, id: ID!, drain: Boolean!): Worker!
 }
 
 type Viewer {
@@ -231,6 +244,58 @@ type Commit {
 type WorkerPool {
   id: ID!
   name: String!
+  description: String
+  labels: [String!]!
+  space: ID!
+  spaceDetails: Space!
+  "The pool token: only in the answers of workerPoolCreate and workerPoolReset."
+  config: String
+  createdAt: Int!
+  updatedAt: Int!
+  deleted: Boolean!
+  "READY runs of the pool's stacks."
+  pendingRuns: Int!
+  busyWorkers: Int!
+  workersCount: Int!
+  "Registered workers that have not left."
+  workers: [Worker!]!
+  "The pool's queue: READY runs waiting for a worker, in scheduling order (orderBy position ASC only; no predicates)."
+  searchSchedulableRuns(input: SearchInput!): SchedulableRunsConnection!
+}
+
+type SchedulableRun {
+  stackId: ID!
+  run: Run!
+  "1-based place in the pool's queue."
+  position: Int!
+}
+
+type SchedulableRunEdge {
+  cursor: String!
+  node: SchedulableRun!
+}
+
+type SchedulableRunsConnection {
+  edges: [SchedulableRunEdge!]!
+  pageInfo: PageInfo!
+}
+
+enum WorkerStatus {
+  IDLE
+  BUSY
+  DRAINED
+}
+
+type Worker {
+  id: ID!
+  busy: Boolean!
+  drained: Boolean!
+  status: WorkerStatus!
+  "JSON object of what the worker reported about itself (GANTRY_METADATA_* variables)."
+  metadata: String!
+  createdAt: Int!
+  "When the worker was last heard from (a heartbeat or an API call)."
+  lastSeenAt: Int
 }
 
 type ConfigElement {

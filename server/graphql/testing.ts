@@ -9,10 +9,11 @@ import { createApp } from "../app.ts";
 import { graphqlRoutes } from "./routes.ts";
 
 export const PUBLIC_URL = "http://gantry.test";
+export const ENDPOINTS = Object.freeze({ serverUrl: PUBLIC_URL, brokerEndpoint: "mqtt://gantry.test:1984" });
 export const JWT_KEY = deriveKey("a-test-secret-key-that-is-long-enough", "jwt");
 
 export function graphqlApp(sql: Sql): Hono {
-  return createApp({ sql, log: memoryLogger(), mqtt: () => null, maxBodyBytes: 10 * 1024 * 1024, mounts: [["/graphql", graphqlRoutes({ sql, log: memoryLogger(), jwtKey: JWT_KEY, publicUrl: PUBLIC_URL })]] });
+  return createApp({ sql, log: memoryLogger(), mqtt: () => null, maxBodyBytes: 10 * 1024 * 1024, mounts: [["/graphql", graphqlRoutes({ sql, log: memoryLogger(), jwtKey: JWT_KEY, publicUrl: PUBLIC_URL, endpoints: ENDPOINTS })]] });
 }
 
 export type GqlResult = { status: number; body: { data?: Record<string, any> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> } }; // eslint-disable-line @typescript-eslint/no-explicit-any

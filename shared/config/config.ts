@@ -54,6 +54,11 @@ export type Config = Readonly<{
     pollIntervalMs: number;
     concurrency: Readonly<Record<QueueName, number>>;
   }>;
+  workers: Readonly<{
+    heartbeatSeconds: number;
+    timeoutSeconds: number;
+    acceptTimeoutSeconds: number;
+  }>;
   shutdownTimeoutSeconds: number;
 }>;
 
@@ -79,6 +84,9 @@ export function loadConfig(env: Env = readEnv()): Config {
   if (mqttType === "external" && endpoint === null) {
     throw new ConfigError("MQTT_BROKER_ENDPOINT", "is required when MQTT_BROKER_TYPE=external");
   }
+  const heartbeatSeconds = get<number>("WORKER_HEARTBEAT_SECONDS");
+  const workerTimeout = get<number>("WORKER_TIMEOUT_SECONDS");
+  if (workerTimeout <= heartbeatSeconds) throw new ConfigError("WORKER_TIMEOUT_SECONDS", `must exceed WORKER_HEARTBEAT_SECONDS (${heartbeatSeconds})`);
   const storageType = get<"filesystem" | "s3">("OBJECT_STORAGE_TYPE");
   const buckets: Record<string, string> = {};
   for (const variable of VARIABLES) {
@@ -129,6 +137,11 @@ export function loadConfig(env: Env = readEnv()): Config {
         cronjobs: get("DRAIN_CONCURRENCY_CRONJOBS"),
         worker_messages: get("DRAIN_CONCURRENCY_IOT"),
       },
+    },
+    workers: {
+      heartbeatSeconds,
+      timeoutSeconds: workerTimeout,
+      acceptTimeoutSeconds: get("WORKER_ACCEPT_TIMEOUT_SECONDS"),
     },
     shutdownTimeoutSeconds: get("GANTRY_SHUTDOWN_TIMEOUT_SECONDS"),
   };

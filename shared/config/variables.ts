@@ -178,5 +178,13 @@ export const VARIABLES: readonly Variable[] = Object.freeze([
   { name: "DRAIN_CONCURRENCY_ASYNC_JOBS_FIFO", doc: "Concurrent jobs per drain on the async_fifo queue (one at a time per FIFO key).", default: 8, parse: integer(1, 1000) },
   { name: "DRAIN_CONCURRENCY_CRONJOBS", doc: "Concurrent jobs per drain on the cronjobs queue.", default: 2, parse: integer(1, 1000) },
   { name: "DRAIN_CONCURRENCY_IOT", doc: "Concurrent jobs per drain on the worker_messages queue.", default: 8, parse: integer(1, 1000) },
+  { name: "WORKER_HEARTBEAT_SECONDS", doc: "How often workers are told to send a heartbeat over MQTT.", default: 10, parse: integer(1, 3600) },
+  {
+    name: "WORKER_TIMEOUT_SECONDS",
+    doc: "A worker silent this long gets no new runs, and a run it holds fails (its lease, extended by heartbeats, ran out). Must exceed WORKER_HEARTBEAT_SECONDS.",
+    default: 60,
+    parse: integer(2, 86400),
+  },
+  { name: "WORKER_ACCEPT_TIMEOUT_SECONDS", doc: "How long a worker has to accept a run assigned to it before the run goes to another worker.", default: 30, parse: integer(1, 3600) },
   { name: "GANTRY_SHUTDOWN_TIMEOUT_SECONDS", doc: "On SIGTERM, how long running jobs may finish before their leases are returned.", default: 30, parse: integer(0, 3600) },
 ]);

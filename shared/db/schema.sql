@@ -198,7 +198,46 @@ create table stacks (
   constraint stacks_name_check CHECK ((name <> ''::text)),
   constraint stacks_pkey PRIMARY KEY (id),
   constraint stacks_space_id_fkey FOREIGN KEY (space_id) REFERENCES spaces(id) ON DELETE RESTRICT,
-  constraint stacks_vendor_check CHECK ((vendor = ANY (ARRAY['TERRAFORM'::text, 'OPENTOFU'::text, 'TERRAGRUNT'::text, 'PULUMI'::text, 'KUBERNETES'::text, 'ANSIBLE'::text, 'CLOUDFORMATION'::text])))
+  constraint stacks_vendor_check CHECK ((vendor = ANY (ARRAY['TERRAFORM'::text, 'OPENTOFU'::text, 'TERRAGRUNT'::text, 'PULUMI'::text, 'KUBERNETES'::text, 'ANSIBLE'::text, 'CLOUDFORMATION'::text]))),
+  constraint stacks_worker_pool_fk FOREIGN KEY (worker_pool_id) REFERENCES worker_pools(id) ON DELETE RESTRICT
+);
+
+create table worker_pools (
+  id text not null,
+  space_id text not null,
+  name text not null,
+  description text default ''::text not null,
+  labels text[] default '{}'::text[] not null,
+  secret_salt bytea not null,
+  secret_hash bytea not null,
+  generation integer default 1 not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint worker_pools_id_check CHECK ((length(id) = 26)),
+  constraint worker_pools_name_check CHECK ((name <> ''::text)),
+  constraint worker_pools_pkey PRIMARY KEY (id),
+  constraint worker_pools_space_id_fkey FOREIGN KEY (space_id) REFERENCES spaces(id) ON DELETE RESTRICT
+);
+
+create table workers (
+  id text not null,
+  pool_id text not null,
+  generation integer not null,
+  secret_salt bytea not null,
+  secret_hash bytea not null,
+  metadata jsonb default '{}'::jsonb not null,
+  drained boolean default false not null,
+  run_id text,
+  run_lease_until timestamp with time zone,
+  run_accepted boolean default false not null,
+  last_seen_at timestamp with time zone,
+  exited_at timestamp with time zone,
+  created_at timestamp with time zone default now() not null,
+  constraint workers_id_check CHECK ((length(id) = 26)),
+  constraint workers_pkey PRIMARY KEY (id),
+  constraint workers_pool_id_fkey FOREIGN KEY (pool_id) REFERENCES worker_pools(id) ON DELETE CASCADE,
+  constraint workers_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE SET NULL,
+  constraint workers_run_id_key UNIQUE (run_id)
 );
 
 CREATE INDEX audit_entries_created ON public.audit_entries USING btree (created_at DESC, id DESC);
@@ -207,10 +246,14 @@ CREATE INDEX queue_jobs_fifo ON public.queue_jobs USING btree (queue, fifo_key, 
 CREATE INDEX queue_jobs_leased ON public.queue_jobs USING btree (locked_until) WHERE (locked_until IS NOT NULL);
 CREATE INDEX runs_blocking ON public.runs USING btree (stack_id, id) WHERE ((NOT terminal) AND (type = ANY (ARRAY['TRACKED'::text, 'TASK'::text, 'DESTROY'::text])));
 CREATE INDEX runs_queued ON public.runs USING btree (id) WHERE (state = 'QUEUED'::text);
+CREATE INDEX runs_ready ON public.runs USING btree (stack_id, id) WHERE (state = 'READY'::text);
 CREATE INDEX runs_stack_type ON public.runs USING btree (stack_id, type, id DESC);
 CREATE INDEX spaces_parent ON public.spaces USING btree (parent_space_id);
 CREATE INDEX stacks_name ON public.stacks USING btree (name, id);
 CREATE INDEX stacks_space ON public.stacks USING btree (space_id, id);
+CREATE INDEX stacks_worker_pool ON public.stacks USING btree (worker_pool_id) WHERE (worker_pool_id IS NOT NULL);
+CREATE INDEX worker_pools_space ON public.worker_pools USING btree (space_id, id);
+CREATE INDEX workers_pool ON public.workers USING btree (pool_id, id) WHERE (exited_at IS NULL);
 
 CREATE OR REPLACE FUNCTION public.queue_jobs_notify()
  RETURNS trigger

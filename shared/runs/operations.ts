@@ -12,6 +12,8 @@ import { advance, applyUserAction, checkPromote, checkRetry, isBlocking, type Fo
 import { getRun, insertRun, lockHolder, type NewRun, type Run } from "./queries.ts";
 import { transitionRun } from "./transition.ts";
 import { ulid } from "./ulid.ts";
+import { enqueue } from "../queue/jobs.ts";
+import { scheduleStackJob } from "./scheduling_jobs.ts";
 
 export type Trigger = Readonly<{
   type?: RunType | null;
@@ -30,7 +32,9 @@ async function startRun(sql: Sql, actor: Actor, stackId: string, needed: Role, d
     requireRole(actor, await spaceTree(tx), stack.spaceId, needed, doing);
     checkCanStartRuns(stack, actor);
     const fields = await build(stack, tx);
-    return insertRun(tx, { id: ulid(), stackId, triggeredBy: actor.login, ...fields });
+    const run = await insertRun(tx, { id: ulid(), stackId, triggeredBy: actor.login, ...fields });
+    await enqueue(tx, scheduleStackJob(stackId));
+    return run;
   });
 }
 
@@ -149,7 +153,7 @@ export async function userAction(sql: Sql, actor: Actor, stackId: string, runId:
   );
 }
 
-/** The scheduler's and workers' transitions (execution arrives with workers); `actor` is recorded. */
+/** The scheduler's and workers' transitions; `actor` is recorded. */
 export async function advanceRun(sql: Sql, stackId: string, runId: string, to: RunState, actor = "system", note: string | null = null): Promise<Run> {
   if (!to) throw new GantryError("Invalid", "a target state is required");
   return transitionRun(sql, stackId, runId, (run) => advance(run, to), actor, note);

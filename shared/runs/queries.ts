@@ -119,10 +119,10 @@ export async function newestRunId(db: Db, stackId: string, types: readonly RunTy
  * QUEUED runs that may go to READY now, in priority order: blocking runs (the ones holding their
  * stack's lock), then proposed runs, then drift detection runs; FIFO (ULID order) within each.
  */
-export async function schedulableRuns(db: Db, limit = 100): Promise<Run[]> {
+export async function schedulableRuns(db: Db, limit = 100, stackId: string | null = null): Promise<Run[]> {
   const rows = await db<Row[]>`
     select r.* from runs r
-    where r.state = 'QUEUED'
+    where r.state = 'QUEUED' ${stackId === null ? db`` : db`and r.stack_id = ${stackId}`}
       and (r.type = 'PROPOSED' or r.id = (
         select b.id from runs b where b.stack_id = r.stack_id and not b.terminal and b.type in ('TRACKED', 'TASK', 'DESTROY') order by b.id limit 1))
     order by case when r.type in ('TRACKED', 'TASK', 'DESTROY') then 0 when r.drift_detection then 2 else 1 end, r.id

@@ -1,32 +1,44 @@
 // The one "lock, change, write back" helper for run states: select … for update, decide the next
 // state with a pure function, write it and its history record, all in one transaction. Two
 // concurrent changes to one run serialise on the row lock; the second sees the first's result.
-import type { Sql } from "../db/connect.ts";
+// A run that ends frees its worker and, in the same transaction, asks the drain to schedule the
+// stack again (the next run may now take the stack's lock) and the freed worker's pool.
+import type { Sql, Tx } from "../db/connect.ts";
 import { notFound } from "../errors.ts";
+import { enqueueMany } from "../queue/jobs.ts";
+import { releaseRun } from "../workers/queries.ts";
 import { isBlocking, isTerminal, type RunFacts, type RunState } from "./run.ts";
 import { lockHolder, toRun, type Run } from "./queries.ts";
+import { schedulePoolJob, scheduleStackJob } from "./scheduling_jobs.ts";
 
 export type Decide = (run: Run & RunFacts, context: Readonly<{ spaceId: string }>) => RunState | Promise<RunState>;
 
 export async function transitionRun(sql: Sql, stackId: string, runId: string, decide: Decide, actor: string, note: string | null = null): Promise<Run> {
-  return sql.begin(async (tx) => {
-    const [row] = await tx<Record<string, unknown>[]>`
-      select r.*, s.space_id from runs r join stacks s on s.id = r.stack_id
-      where r.id = ${runId} and r.stack_id = ${stackId} for update of r`;
-    if (!row) throw notFound(`run ${runId} on stack ${stackId}`);
-    const run = toRun(row);
-    let blockedBy: string | null = null;
-    if (run.state === "QUEUED" && isBlocking(run.type)) {
-      const holder = await lockHolder(tx, stackId);
-      blockedBy = holder !== run.id ? holder : null;
-    }
-    const to = await decide({ ...run, blockedBy }, { spaceId: row.space_id as string });
-    const [updated] = await tx<Record<string, unknown>[]>`
-      update runs set state = ${to}, terminal = ${isTerminal(to)}, updated_at = now() where id = ${runId} returning *`;
-    await tx`
-      insert into run_transitions (run_id, seq, state, state_version, actor, note)
-      select ${runId}, coalesce(max(seq), 0) + 1, ${to}, count(*) filter (where state = ${to}) + 1, ${actor}, ${note}
-      from run_transitions where run_id = ${runId}`;
-    return toRun(updated);
-  });
+  return sql.begin((tx) => transitionRunIn(tx, stackId, runId, decide, actor, note));
+}
+
+/** The same, inside the caller's transaction (which then also holds the run's row lock). */
+export async function transitionRunIn(tx: Tx, stackId: string, runId: string, decide: Decide, actor: string, note: string | null = null): Promise<Run> {
+  const [row] = await tx<Record<string, unknown>[]>`
+    select r.*, s.space_id from runs r join stacks s on s.id = r.stack_id
+    where r.id = ${runId} and r.stack_id = ${stackId} for update of r`;
+  if (!row) throw notFound(`run ${runId} on stack ${stackId}`);
+  const run = toRun(row);
+  let blockedBy: string | null = null;
+  if (run.state === "QUEUED" && isBlocking(run.type)) {
+    const holder = await lockHolder(tx, stackId);
+    blockedBy = holder !== run.id ? holder : null;
+  }
+  const to = await decide({ ...run, blockedBy }, { spaceId: row.space_id as string });
+  const [updated] = await tx<Record<string, unknown>[]>`
+    update runs set state = ${to}, terminal = ${isTerminal(to)}, updated_at = now() where id = ${runId} returning *`;
+  await tx`
+    insert into run_transitions (run_id, seq, state, state_version, actor, note)
+    select ${runId}, coalesce(max(seq), 0) + 1, ${to}, count(*) filter (where state = ${to}) + 1, ${actor}, ${note}
+    from run_transitions where run_id = ${runId}`;
+  if (isTerminal(to)) {
+    const pool = await releaseRun(tx, runId);
+    await enqueueMany(tx, [scheduleStackJob(stackId), ...(pool ? [schedulePoolJob(pool)] : [])]);
+  }
+  return toRun(updated);
 }

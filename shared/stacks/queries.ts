@@ -98,7 +98,9 @@ function fieldValues(f: StackFields) {
 function mapWriteError(error: unknown, id: string, spaceId: string): unknown {
   const mapped = fromPostgres(error);
   if (mapped instanceof GantryError && mapped.code === "Conflict") return conflict(`a stack with id "${id}" already exists; choose another name or slug`);
-  if (mapped instanceof GantryError && mapped.code === "Invalid" && (error as { code?: string }).code === "23503") return notFound(`space ${spaceId}`);
+  if (mapped instanceof GantryError && mapped.code === "Invalid" && (error as { code?: string }).code === "23503") {
+    return (error as { constraint_name?: string }).constraint_name === "stacks_worker_pool_fk" ? notFound("worker pool") : notFound(`space ${spaceId}`);
+  }
   return mapped;
 }
 

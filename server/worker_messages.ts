@@ -1,0 +1,28 @@
+// Worker → server messages: the server subscribes to every worker's writeonly topic and enqueues
+// each message on the worker_messages queue, where the drain handles it. The topic names the
+// sender (the broker lets a worker publish only on its own), so the payload carries no identity.
+import type { Sql } from "../shared/db/connect.ts";
+import type { Logger } from "../shared/log.ts";
+import type { MqttLink } from "../shared/mqtt/link.ts";
+import { ALL_WORKER_MESSAGES, parseWriteonlyTopic } from "../shared/mqtt/topics.ts";
+import { enqueue } from "../shared/queue/jobs.ts";
+import { JOB_KINDS } from "../shared/queue/kinds.ts";
+import { MAX_MESSAGE_BYTES } from "../shared/workers/protocol.ts";
+import type { ReceivedMessage } from "../shared/workers/operations.ts";
+
+export async function forwardWorkerMessages(link: MqttLink, sql: Sql, log: Logger): Promise<void> {
+  await link.subscribe(ALL_WORKER_MESSAGES, (topic, payload) => {
+    const from = parseWriteonlyTopic(topic);
+    if (!from || payload.length > MAX_MESSAGE_BYTES) return log.warn("worker message dropped", { topic, bytes: payload.length });
+    let message: unknown;
+    try {
+      message = JSON.parse(payload.toString("utf8"));
+    } catch {
+      return log.warn("worker message is not JSON, dropped", { topic });
+    }
+    const job: ReceivedMessage = { pool: from.pool, worker: from.worker, message };
+    enqueue(sql, { queue: "worker_messages", kind: JOB_KINDS.workerMessage, payload: job, maxAttempts: 3 }).catch((error) =>
+      log.warn("worker message not enqueued", { topic, reason: (error as Error).message }),
+    );
+  });
+}

@@ -1,0 +1,87 @@
+// Handing READY runs to workers. Per pool, under a transaction-scoped advisory lock: the idle,
+// undrained, recently seen workers of the pool take the pool's waiting READY runs in scheduling
+// order (blocking runs, then proposed, then drift detection; FIFO within each), one run per
+// worker. An assignment holds the run for the worker until a deadline; the worker accepts it over
+// HTTPS (operations.ts), or loses it to the sweep below, and the run waits for the next worker.
+import type { Sql } from "../db/connect.ts";
+import { GantryError } from "../errors.ts";
+import { advanceRun } from "../runs/operations.ts";
+import { releaseRun } from "./queries.ts";
+
+export type Assignment = Readonly<{ poolId: string; workerId: string; runId: string; stackId: string; acceptBy: Date }>;
+
+export type SchedulingSettings = Readonly<{
+  /** How long a worker has to accept an assignment. */
+  acceptTimeoutSeconds: number;
+  /** A worker silent this long gets no runs, and the run it holds loses its lease. */
+  workerTimeoutSeconds: number;
+}>;
+
+export async function assignRuns(sql: Sql, poolId: string, settings: SchedulingSettings): Promise<Assignment[]> {
+  return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext(${`gantry:pool:${poolId}`}))`;
+    const idle = await tx<{ id: string }[]>`
+      select w.id from workers w join worker_pools p on p.id = w.pool_id
+      where w.pool_id = ${poolId} and w.exited_at is null and w.generation = p.generation and not w.drained and w.run_id is null
+        and w.last_seen_at > now() - make_interval(secs => ${settings.workerTimeoutSeconds})
+      order by w.last_seen_at desc, w.id
+      for update of w skip locked`;
+    if (idle.length === 0) return [];
+    const ready = await tx<{ id: string; stack_id: string }[]>`
+      select r.id, r.stack_id from runs r join stacks s on s.id = r.stack_id
+      where s.worker_pool_id = ${poolId} and r.state = 'READY' and not exists (select 1 from workers w where w.run_id = r.id)
+      order by case when r.type in ('TRACKED', 'TASK', 'DESTROY') then 0 when r.drift_detection then 2 else 1 end, r.id
+      limit ${idle.length}
+      for share of r skip locked`;
+    if (ready.length === 0) return [];
+    const pairs = ready.map((run, i) => ({ run, worker: idle[i].id }));
+    const rows = await tx<{ id: string; run_id: string; run_lease_until: Date }[]>`
+      update workers w set run_id = t.run_id, run_lease_until = now() + make_interval(secs => ${settings.acceptTimeoutSeconds}), run_accepted = false
+      from unnest(${pairs.map((p) => p.worker)}::text[], ${pairs.map((p) => p.run.id)}::text[]) as t(worker_id, run_id)
+      where w.id = t.worker_id and w.run_id is null
+      returning w.id, w.run_id, w.run_lease_until`;
+    const stackOf = new Map(ready.map((r) => [r.id, r.stack_id]));
+    return rows.map((r) => ({ poolId, workerId: r.id, runId: r.run_id, stackId: stackOf.get(r.run_id)!, acceptBy: r.run_lease_until }));
+  });
+}
+
+/** Pools with READY runs waiting for a worker. */
+export async function poolsWithWaitingRuns(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ pool: string }[]>`
+    select distinct s.worker_pool_id as pool from runs r join stacks s on s.id = r.stack_id
+    where r.state = 'READY' and s.worker_pool_id is not null and not exists (select 1 from workers w where w.run_id = r.id)`;
+  return rows.map((r) => r.pool);
+}
+
+/** Assignments not accepted in time go back: their runs wait in READY again. Returns the pools concerned. */
+export async function expireAssignments(sql: Sql): Promise<{ pools: string[]; runs: string[] }> {
+  const rows = await sql<{ pool_id: string; run_id: string }[]>`
+    with expired as (
+      select id, run_id from workers where run_id is not null and not run_accepted and run_lease_until < now() for update skip locked
+    )
+    update workers w set run_id = null, run_lease_until = null
+    from expired e where w.id = e.id
+    returning w.pool_id, e.run_id`;
+  return { pools: [...new Set(rows.map((r) => r.pool_id))], runs: rows.map((r) => r.run_id) };
+}
+
+/**
+ * Accepted runs whose worker stopped sending heartbeats: the run fails with the reason (an apply
+ * is never retried by itself), and the worker is freed.
+ */
+export async function failLostRuns(sql: Sql): Promise<string[]> {
+  const lost = await sql<{ id: string; run_id: string; stack_id: string }[]>`
+    select w.id, w.run_id, r.stack_id from workers w join runs r on r.id = w.run_id
+    where w.run_accepted and w.run_lease_until < now()`;
+  const failed: string[] = [];
+  for (const l of lost) {
+    try {
+      await advanceRun(sql, l.stack_id, l.run_id, "FAILED", `worker::${l.id}`, `worker ${l.id} stopped sending heartbeats`);
+      failed.push(l.run_id);
+    } catch (error) {
+      if (!(error instanceof GantryError && error.code === "Conflict")) throw error;
+      await releaseRun(sql, l.run_id);
+    }
+  }
+  return failed;
+}

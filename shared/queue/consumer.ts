@@ -47,6 +47,7 @@ export class Consumer {
   private wake: (() => void) | null = null;
   private rang = false;
   private stopping = false;
+  private returning = new Set<string>();
   private recordLatency = false;
 
   constructor(private readonly options: ConsumerOptions) {
@@ -102,6 +103,8 @@ export class Consumer {
     const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), deadlineMs).unref?.());
     await Promise.race([Promise.all(running.map((r) => r.done)), timeout]);
     const left = [...this.inFlight.keys()];
+    // From here a handler that fails is not charged an attempt: its lease is returned below.
+    this.returning = new Set(left);
     for (const entry of this.inFlight.values()) entry.abort(new Error("shutting down"));
     await this.flush();
     const returned = await release(this.options.sql, this.owner, left).catch(() => 0);
@@ -161,6 +164,7 @@ export class Consumer {
         this.stats.completed++;
         this.scheduleFlush();
       } catch (error) {
+        if (this.returning.has(job.id)) return; // aborted by shutdown: drain() returns the lease
         this.stats.failed++;
         const reason = error instanceof Error ? error.message : String(error);
         const outcome = await withTimeout(fail(sql, this.owner, job, reason, backoffMs(job.attempts, this.options.backoffBaseMs)), STATEMENT_DEADLINE_MS, "fail").catch(() => "lost" as const);

@@ -3,11 +3,11 @@
 // else DATABASE_URL. Prints each file's output when it ends, then `N passed, N failed, N skipped`
 // as the last line. Usage: npm test [-- <path filter>...]; `--deno` runs the files under Deno.
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir, cpus } from "node:os";
+import { readdirSync, statSync } from "node:fs";
+import { cpus } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startEmbeddedPostgres } from "../shared/db/embedded.ts";
+import { startScratchPostgres } from "../shared/db/embedded.ts";
 import { ensureTemplate } from "../shared/db/testing.ts";
 import { createLogger } from "../shared/log.ts";
 
@@ -41,15 +41,8 @@ const files = FOLDERS.flatMap((f) => {
   .sort();
 
 const log = createLogger({ level: "warn" });
-let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | null = null;
-let dataDir: string | null = null;
-let adminUrl = process.env.DATABASE_URL;
-if (!adminUrl) {
-  dataDir = mkdtempSync(join(tmpdir(), "gantry-test-"));
-  chmodSync(dataDir, 0o755); // reachable by the unprivileged PostgreSQL user when we run as root
-  embedded = await startEmbeddedPostgres({ dataDir, port: 0, log });
-  adminUrl = embedded.url;
-}
+const embedded = process.env.DATABASE_URL ? null : await startScratchPostgres("gantry-test", log);
+const adminUrl = process.env.DATABASE_URL ?? embedded!.url;
 await ensureTemplate(adminUrl);
 console.log(`testing ${files.length} files on ${embedded ? "an embedded PostgreSQL" : "DATABASE_URL"}${deno ? " under Deno" : ""}`);
 
@@ -63,7 +56,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       } catch {}
     }
     await embedded?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     process.exit(130);
   });
 }
@@ -121,7 +113,6 @@ await Promise.all(
 );
 
 await embedded?.stop();
-if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 
 const sum = (k: "passed" | "failed" | "skipped") => results.reduce((a, r) => a + r[k], 0);
 const failedFiles = results.filter((r) => r.failed).map((r) => r.file);

@@ -3,11 +3,8 @@
 // function, both served over real HTTP from one process and loaded by concurrent clients from this
 // one. The ratio is the cost of GraphQL and auth.
 //   npm run bench -- graphql [--seconds=5] [--concurrency=16] [--rounds=2]
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Hono } from "hono";
-import { startEmbeddedPostgres } from "../../shared/db/embedded.ts";
+import { startScratchPostgres } from "../../shared/db/embedded.ts";
 import { testDatabase } from "../../shared/db/testing.ts";
 import { createLogger, memoryLogger } from "../../shared/log.ts";
 import { listenHttp } from "../../shared/net/http.ts";
@@ -25,14 +22,9 @@ const STACKS = 10_000;
 
 let stopPg = async () => {};
 if (!process.env.DATABASE_URL && !process.env.GANTRY_TEST_DATABASE_URL) {
-  const dir = mkdtempSync(join(tmpdir(), "gantry-bench-graphql-"));
-  chmodSync(dir, 0o755);
-  const pg = await startEmbeddedPostgres({ dataDir: dir, port: 0, log: createLogger({ level: "warn" }) });
+  const pg = await startScratchPostgres("gantry-bench-graphql", createLogger({ level: "warn" }));
   process.env.GANTRY_TEST_DATABASE_URL = pg.url;
-  stopPg = async () => {
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  stopPg = pg.stop;
 }
 const db = await testDatabase({ max: 20 });
 await db.sql`

@@ -5,14 +5,12 @@
 //
 // Uses DATABASE_URL (it must allow CREATE DATABASE) or else an embedded PostgreSQL in a temp dir.
 // Prints a table and ends with one line of key figures.
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { Logger as GraphileLogger, run as runGraphile, runMigrations as graphileMigrations, type Runner, type TaskList } from "graphile-worker";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../shared/db/embedded.ts";
+import { startScratchPostgres, type EmbeddedPostgres } from "../../shared/db/embedded.ts";
 import { createPool } from "../../shared/db/connect.ts";
 import { migrate } from "../../shared/db/migrate.ts";
 import { withDatabase } from "../../shared/db/testing.ts";
@@ -77,7 +75,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 // Setup and teardown
 
 let embedded: EmbeddedPostgres | null = null;
-let dataDir: string | null = null;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 async function cleanup(): Promise<void> {
@@ -88,11 +85,7 @@ process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
 
 let admin = process.env.DATABASE_URL;
 if (!admin) {
-  dataDir = mkdtempSync(join(tmpdir(), "gantry-bench-"));
-  chmodSync(dataDir, 0o755); // reachable by the unprivileged PostgreSQL user when we run as root
-  const dir = dataDir;
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  embedded = await startEmbeddedPostgres({ dataDir, port: 0, log });
+  embedded = await startScratchPostgres("gantry-bench", log);
   cleanups.push(() => embedded!.stop());
   admin = embedded.url;
 }

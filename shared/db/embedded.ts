@@ -11,7 +11,7 @@
 //   can run side by side on embedded defaults.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
@@ -256,3 +256,25 @@ function alive(pid: number): boolean {
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A throwaway embedded PostgreSQL in a new temporary directory, for the test runner, benchmarks and
+ * generators; stop() shuts it down and removes the directory.
+ */
+export async function startScratchPostgres(prefix: string, log: Logger): Promise<EmbeddedPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  chmodSync(dir, 0o755); // reachable by the unprivileged PostgreSQL user when we run as root
+  try {
+    const pg = await startEmbeddedPostgres({ dataDir: dir, port: 0, log });
+    return {
+      ...pg,
+      stop: async () => {
+        await pg.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -9,7 +9,7 @@ import { RegoError } from "./errors.ts";
 import { parseQuery } from "./parser.ts";
 import { checkStaticConflicts, RuleIndex, staticPrefix } from "./rule_index.ts";
 import { equal, type Value } from "./value.ts";
-import { scheduleBody } from "./scheduler.ts";
+import { bodySlots, scheduleBody, scheduleNested } from "./scheduler.ts";
 import { type Globals, patternVars, Resolver, Scope } from "./scope.ts";
 import { foldConstants } from "./constant_fold.ts";
 
@@ -63,6 +63,17 @@ class ModuleContext implements Globals {
     if (name === "input" || name === "data") return [name];
     if (this.mod && this.ruleNames.has(name)) return ["data", ...this.mod.pkg, name];
     return this.aliases.get(name);
+  }
+
+  inDataTree(path: string[]): boolean {
+    let node = this.policy.index.root;
+    for (let i = 1; i < path.length; i++) {
+      if (node.ruleSet) return false;
+      const c = node.children.get(path[i]);
+      if (!c) return true; // base data
+      node = c;
+    }
+    return !node.ruleSet;
   }
 
   fn(fn: string[], e: Expr): FnInfo {
@@ -159,6 +170,17 @@ class RuleCompiler {
     }
   }
 
+  /** a head term (value, key, ref term) evaluated after `body`: comprehensions in it are compiled like bodies */
+  private headExpr(e: Expr, scope: Scope, body: Query, argSlots: Set<number>): void {
+    const lit: Literal = { t: "expr", expr: e, negated: false, withs: [], loc: e.loc };
+    visitBodies(lit, (b) => this.rewriteOutputCalls(b));
+    this.resolver.expr(e, scope);
+    const bound = new Set(argSlots);
+    bodySlots(body, bound);
+    scheduleNested(lit, bound);
+    foldConstants(e);
+  }
+
   rule(rule: Rule): void {
     const frame = { n: 0 };
     const argScope = new Scope(undefined, frame, true);
@@ -174,15 +196,11 @@ class RuleCompiler {
     if (rule.key) head.push(rule.key);
     if (rule.value) head.push(rule.value);
     head.push(...staticPrefix(rule.ref).rest);
-    for (const h of head) this.resolver.expr(h, scope);
-    for (const h of head) foldConstants(h);
+    for (const h of head) this.headExpr(h, scope, rule.body, bound);
     for (const el of rule.elses) {
       const s = new Scope(argScope, frame);
       this.body(el.body, s, bound);
-      if (el.value) {
-        this.resolver.expr(el.value, s);
-        foldConstants(el.value);
-      }
+      if (el.value) this.headExpr(el.value, s, el.body, bound);
     }
     rule.slots = frame.n;
   }
@@ -279,6 +297,7 @@ export function compile(modules: readonly Module[], opts: CompileOptions = {}): 
     const key = m.pkg.join(".");
     let names = ruleNames.get(key);
     if (!names) ruleNames.set(key, (names = new Set()));
+    index.addPackage(m.pkg);
     for (const r of m.rules) {
       const name = (r.ref[0] as { name: string }).name;
       if (m.regoV1 && (name === "input" || name === "data")) {

@@ -1,5 +1,5 @@
 // Conformance: runs regorus's interpreter YAML cases (../shared/rego-cases from
-// the project root) and fails if fewer than 90% of ALL cases pass.
+// the project root) and fails if fewer than 91.5% of ALL cases pass.
 // Case semantics follow regorus's tests/interpreter/mod.rs:
 //   - modules are Rego v0 except in binding/bindings.yaml (v1);
 //   - `strict` (default true) makes builtin errors fatal;
@@ -7,7 +7,9 @@
 //   - `want_result`: one value per input (`many!` for several); a single result
 //     row yields its bindings if any, else each expression value; several rows
 //     yield bindings or the array of expression values;
-//   - `#undefined`, `set!`, `object!` encode undefined, sets, non-string keys.
+//   - `#undefined`, `set!`, `object!` encode undefined, sets, non-string keys; expected values keep
+//     YAML-typed keys (`7:`, `null:`, `true:`), as regorus reads them;
+//   - a failing case marked `skip: true` is reported as skipped (regorus skips it).
 // Run: npx tsx shared/policy/rego/conformance_test.ts  (VERBOSE=1 lists failures)
 
 import { test } from "uvu";
@@ -22,7 +24,7 @@ import { SKIPS } from "./conformance_skips.ts";
 import { equal, makeObject, RegoSet, type Value } from "./value.ts";
 
 const CASES_DIR = fileURLToPath(new URL("../../../../shared/rego-cases", import.meta.url));
-const PASS_RATE = 0.9;
+const PASS_RATE = 0.915;
 
 interface Case {
   note: string;
@@ -43,27 +45,33 @@ interface Case {
 
 type Outcome = { status: "pass" } | { status: "fail"; why: string } | { status: "skip"; why: string };
 
+/** JSON-shaped parts of a case (data, input): YAML maps become string-keyed objects */
+function jsonish(v: unknown): unknown {
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), jsonish(x)]));
+  if (Array.isArray(v)) return v.map(jsonish);
+  return v;
+}
+
+/** expected values are read with YAML-typed keys (`7:`, `null:`, `true:` are not strings), as regorus does */
 function processExpected(v: unknown): Value | undefined {
   if (v === "#undefined") return undefined;
   if (Array.isArray(v)) return v.map((x) => processExpected(x) as Value);
-  if (v && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === "set!" && Array.isArray(o["set!"])) {
-      return new RegoSet((o["set!"] as unknown[]).map((x) => processExpected(x) as Value));
+  if (v instanceof Map) {
+    const only = v.size === 1 ? [...v.keys()][0] : undefined;
+    const items = only === undefined ? undefined : v.get(only);
+    if (only === "set!" && Array.isArray(items)) return new RegoSet(items.map((x) => processExpected(x) as Value));
+    if (only === "object!" && Array.isArray(items)) {
+      return makeObject((items as Map<string, unknown>[]).map((e) => [processExpected(e.get("key")) as Value, processExpected(e.get("value")) as Value]));
     }
-    if (keys.length === 1 && keys[0] === "object!" && Array.isArray(o["object!"])) {
-      return makeObject((o["object!"] as { key: unknown; value: unknown }[]).map((e) => [processExpected(e.key) as Value, processExpected(e.value) as Value]));
-    }
-    return makeObject(keys.map((k) => [k, processExpected(o[k]) as Value]));
+    return makeObject([...v].map(([k, x]) => [processExpected(k) as Value, processExpected(x) as Value]));
   }
   return v as Value;
 }
 
+/** `many!: [...]` lists one value per input */
 function many(v: unknown): unknown[] {
-  if (v && typeof v === "object" && !Array.isArray(v) && Array.isArray((v as Record<string, unknown>)["many!"])) {
-    return (v as Record<string, unknown[]>)["many!"];
-  }
+  const m = v instanceof Map ? v : v && typeof v === "object" && !Array.isArray(v) ? new Map(Object.entries(v)) : undefined;
+  if (m && m.size === 1 && Array.isArray(m.get("many!"))) return m.get("many!") as unknown[];
   return [v];
 }
 
@@ -147,6 +155,25 @@ function show(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (x instanceof RegoSet ? { "set!": x.sortedValues() } : x === undefined ? "#undefined" : x))?.slice(0, 300) ?? "undefined";
 }
 
+/** serde_yaml (regorus) accepts flow sequences opened at the end of a `key: [` line whose items
+ *  are indented no deeper than the key; strict YAML parsers reject them, so indent those items */
+function parseYaml(src: string) {
+  const doc = YAML.parseDocument(src, { uniqueKeys: false });
+  if (!doc.errors.some((e) => e.code === "BAD_INDENT")) return doc;
+  const lines = src.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)\S.*:\s*\[\s*$/.exec(lines[i]);
+    if (!open) continue;
+    const min = open[1].length + 2;
+    for (let j = i + 1; j < lines.length; j++) {
+      const indent = /^\s*/.exec(lines[j])![0].length;
+      if (lines[j].trim() && indent < min) lines[j] = " ".repeat(min - indent) + lines[j];
+      if (lines[j].includes("]")) break;
+    }
+  }
+  return YAML.parseDocument(lines.join("\n"), { uniqueKeys: false });
+}
+
 function yamlFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
@@ -163,12 +190,18 @@ export function runConformance(dir = CASES_DIR, log = true) {
   const skips: string[] = [];
   for (const path of yamlFiles(dir)) {
     const file = relative(dir, path);
-    // serde_yaml accepts some under-indented flow sequences that strict parsers reject
-    const doc = YAML.parseDocument(readFileSync(path, "utf8"), { uniqueKeys: false });
-    const cases = ((doc.toJS() as { cases?: Case[] } | null)?.cases ?? []);
+    const doc = parseYaml(readFileSync(path, "utf8"));
+    const top = doc.toJS({ mapAsMap: true }) as Map<string, unknown> | null;
+    const cases = ((top?.get("cases") as Map<string, unknown>[] | undefined) ?? []).map((m) => {
+      const c = jsonish(m) as Case;
+      c.want_result = m.get("want_result");
+      return c;
+    });
     const per = { pass: 0, fail: 0, skip: 0 };
     for (const c of cases) {
-      const o = runCase(file, c);
+      let o = runCase(file, c);
+      // regorus's own harness skips `skip: true` cases (several carry known-wrong expectations); they count when they pass
+      if (o.status === "fail" && c.skip) o = { status: "skip", why: `marked \`skip: true\` in the case file (${o.why})` };
       per[o.status]++;
       totals[o.status]++;
       if (o.status === "fail") failures.push(`${file} :: ${c.note}: ${o.why}`);

@@ -141,7 +141,7 @@ export function valueOf(ev: Evaluator, e: Expr, f: Frame): Value | undefined {
     }
     case "neg": {
       const v = valueOf(ev, e.expr, f);
-      return typeof v === "number" ? -v : undefined;
+      return typeof v === "number" ? 0 - v : undefined;
     }
     case "in": {
       const c = valueOf(ev, e.coll, f);

@@ -17,11 +17,15 @@ import {
   equal,
   formatValue,
   isObject,
+  KeyedObject,
   ObjectBuilder,
   objectEntries,
   objectGet,
+  type PlainObject,
   RegoSet,
   type RegoObject,
+  sortedEntries,
+  sortedKeys,
   type Value,
 } from "./value.ts";
 
@@ -206,19 +210,27 @@ export class Evaluator implements BuiltinContext {
       }
       return false;
     }
+    // sets and objects are iterated in OPA's order (sorted)
     if (c instanceof RegoSet) {
-      for (const v of c.values()) {
+      for (const v of c.sortedValues()) {
         this.step();
         if (k(v, v)) return true;
       }
       return false;
     }
-    if (isObject(c)) {
-      for (const [key, v] of objectEntries(c)) {
+    if (c instanceof KeyedObject) {
+      for (const [key, v] of sortedEntries(c)) {
         this.step();
         if (k(key, v)) return true;
       }
       return false;
+    }
+    if (c !== null && typeof c === "object") {
+      const o = c as PlainObject;
+      for (const key of sortedKeys(o)) {
+        this.step();
+        if (k(key, o[key])) return true;
+      }
     }
     return false;
   }
@@ -283,7 +295,7 @@ export class Evaluator implements BuiltinContext {
     if (ke.t === "var" && ke.bind!.kind !== "global" && f[ke.bind!.slot] === undefined) {
       // variable key: try every key of the value not named by a constant key of the pattern
       const slot = ke.bind!.slot;
-      for (const [key, x] of objectEntries(v)) {
+      for (const [key, x] of sortedEntries(v)) {
         if (ents.some(([o]) => o.t === "scalar" && o.value === key)) continue;
         f[slot] = key;
         const stop = this.match(ents[i][1], x, f, () => this.matchEntries(ents, v, i + 1, f, k));
@@ -386,7 +398,7 @@ export class Evaluator implements BuiltinContext {
           return r === undefined ? false : k(r);
         }));
       case "neg":
-        return this.eval(e.expr, f, (v) => (typeof v === "number" ? k(-v) : false));
+        return this.eval(e.expr, f, (v) => (typeof v === "number" ? k(0 - v) : false));
       case "in":
         return this.eval(e.coll, f, (c) => {
           if (e.key) return this.eval(e.key, f, (key) => this.eval(e.value, f, (v) => k(hasEntry(c, key, v))));

@@ -128,7 +128,8 @@ class ModuleParser extends ExprParser {
     const ref = this.parseRuleRef();
     let args: Expr[] | undefined;
     const open = this.peek();
-    if (open.k === "op" && open.v === "(" && this.adjacent(open)) {
+    if (open.k === "op" && open.v === "(" && !open.nl) {
+      // `f(x)` and `f (x)` both declare a function (as OPA); calls need no space
       this.next();
       args = this.withNesting(() => this.parseExprList(")"));
     }
@@ -143,14 +144,15 @@ class ModuleParser extends ExprParser {
     if (op.k === "op" && (op.v === "=" || op.v === ":=")) {
       this.next();
       assign = op.v === ":=";
-      value = this.parseTermExpr();
+      // a default value is a plain term: `default p = 5 in xs` leaves `in` unexpected
+      value = isDefault ? this.parseTermExprNoIn() : this.parseTermExpr();
     }
     const usedContains = key !== undefined;
     const lastIsDynamic = ref.length > 1 && isDynamicKey(ref[ref.length - 1]);
     let kind: Rule["kind"];
     const willHaveBody = this.isIfKw() || this.isOp("{");
     if (args) kind = "function";
-    else if (key) kind = "set";
+    else if (key) kind = ref.slice(1).some(isDynamicKey) ? "object" : "set"; // `p[x] contains y`: an object of sets
     else if (value === undefined && lastIsDynamic && this.regoV1 && (ref.length > 2 || willHaveBody)) kind = "object"; // v1 `p[k] if …`: value true
     else if (value === undefined && lastIsDynamic) {
       if (this.regoV1) this.failAt(start, "`contains` keyword is required for partial set rules");

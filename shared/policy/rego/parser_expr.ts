@@ -12,8 +12,6 @@ export class ExprParser {
   readonly kws = new Set<string>();
   /** >0 while inside (), [] or {} literals: newlines do not end literals there */
   protected nesting = 0;
-  /** while parsing the head of a comprehension, `|` ends the term */
-  protected noBar = false;
   private wildcards = 0;
 
   constructor(readonly toks: Token[], readonly file: string) {}
@@ -75,25 +73,19 @@ export class ExprParser {
 
   withNesting<T>(f: () => T): T {
     this.nesting++;
-    const bar = this.noBar;
-    this.noBar = false;
     try {
       return f();
     } finally {
       this.nesting--;
-      this.noBar = bar;
     }
   }
   withoutNesting<T>(f: () => T): T {
     const n = this.nesting;
-    const bar = this.noBar;
     this.nesting = 0;
-    this.noBar = false;
     try {
       return f();
     } finally {
       this.nesting = n;
-      this.noBar = bar;
     }
   }
   /** a token that starts a new literal when not nested */
@@ -230,7 +222,6 @@ export class ExprParser {
     for (;;) {
       const t = this.peek();
       if (t.k !== "op" || !ops.includes(t.v) || this.breaksLine(t)) return left;
-      if (t.v === "|" && this.noBar) return left;
       this.next();
       const right = next();
       left = { t: "binop", op: t.v as BinaryOp, left, right, loc: left.loc };
@@ -252,11 +243,13 @@ export class ExprParser {
   private parseFactor(): Expr {
     return this.binary(() => this.parseUnary(), ["*", "/", "%"]);
   }
-  private parseUnary(): Expr {
+  protected parseUnary(): Expr {
     const t = this.peek();
     if (t.k === "op" && t.v === "-") {
       this.next();
       const n = this.peek();
+      // `-ref` parses (the compiler rejects it); a sign before a number is part of the literal
+      if (n.k === "ident") return { t: "neg", expr: this.parseTerm(), loc: this.loc(t) };
       if (n.k !== "number") this.failAt(t, "unary - can only be used with numeric literals");
       this.next();
       return this.parseSuffixes({ t: "scalar", value: -Number(n.v), loc: this.loc(t) });
@@ -334,37 +327,41 @@ export class ExprParser {
     }
   }
 
+  /** `term | body` up to `close`, or undefined with the cursor restored: only a single term (no infix
+   *  operators) directly followed by `|` starts a comprehension, as OPA (`[x - y | z]` is an array) */
+  private comprehension(close: string): { head: Expr; body: Query } | undefined {
+    return this.attempt(() => {
+      const head = this.withNesting(() => this.parseUnary());
+      if (!this.isOp("|")) this.fail("not a comprehension");
+      this.next();
+      const body = this.withoutNesting(() => this.parseBodyLiterals(false));
+      this.expectOp(close);
+      return { head, body };
+    });
+  }
+
+  /** comma-separated items up to `close` (the opening bracket already consumed) */
+  private itemsUntil(close: string, items: Expr[] = []): Expr[] {
+    this.withNesting(() => {
+      if (items.length === 0) items.push(this.parseInExpr());
+      while (this.isOp(",")) {
+        this.next();
+        if (this.isOp(close)) break;
+        items.push(this.parseInExpr());
+      }
+    });
+    this.expectOp(close);
+    return items;
+  }
+
   private parseArrayOrCompr(loc: Location): Expr {
     if (this.isOp("]")) {
       this.next();
       return { t: "array", items: [], loc };
     }
-    const start = this.i;
-    const first = this.withNesting(() => {
-      this.noBar = true;
-      return this.parseInExpr();
-    });
-    if (this.isOp("|")) {
-      // a comprehension if the rest parses as one, else an array whose first item uses `|` (as OPA)
-      const compr = this.attempt((): Expr => {
-        this.next();
-        const body = this.withoutNesting(() => this.parseBodyLiterals(false));
-        this.expectOp("]");
-        return { t: "arraycompr", term: first, body, loc };
-      });
-      if (compr) return compr;
-      this.i = start;
-    }
-    const items = [this.i === start ? this.withNesting(() => this.parseInExpr()) : first];
-    this.withNesting(() => {
-      while (this.isOp(",")) {
-        this.next();
-        if (this.isOp("]")) break;
-        items.push(this.parseInExpr());
-      }
-    });
-    this.expectOp("]");
-    return { t: "array", items, loc };
+    const c = this.comprehension("]");
+    if (c) return { t: "arraycompr", term: c.head, body: c.body, loc };
+    return { t: "array", items: this.itemsUntil("]"), loc };
   }
 
   private parseBraceTerm(loc: Location): Expr {
@@ -372,56 +369,25 @@ export class ExprParser {
       this.next();
       return { t: "object", entries: [], loc };
     }
-    const start = this.i;
-    const first = this.withNesting(() => {
-      this.noBar = true;
-      return this.parseInExpr();
-    });
-    if (this.isOp(":")) {
-      this.next();
-      const v = this.withNesting(() => {
-        this.noBar = true;
-        return this.parseInExpr();
-      });
-      if (this.isOp("|")) {
-        this.next();
-        const body = this.withoutNesting(() => this.parseBodyLiterals(false));
-        this.expectOp("}");
-        return { t: "objectcompr", key: first, value: v, body, loc };
-      }
-      const entries: [Expr, Expr][] = [[first, v]];
-      this.withNesting(() => {
-        while (this.isOp(",")) {
-          this.next();
-          if (this.isOp("}")) break;
-          const k = this.parseInExpr();
-          this.expectOp(":");
-          entries.push([k, this.parseInExpr()]);
-        }
-      });
-      this.expectOp("}");
-      return { t: "object", entries, loc };
-    }
-    if (this.isOp("|")) {
-      const compr = this.attempt((): Expr => {
-        this.next();
-        const body = this.withoutNesting(() => this.parseBodyLiterals(false));
-        this.expectOp("}");
-        return { t: "setcompr", term: first, body, loc };
-      });
-      if (compr) return compr;
-      this.i = start;
-    }
-    const items = [this.i === start ? this.withNesting(() => this.parseInExpr()) : first];
+    const c = this.comprehension("}");
+    if (c) return { t: "setcompr", term: c.head, body: c.body, loc };
+    const first = this.withNesting(() => this.parseInExpr());
+    if (!this.isOp(":")) return { t: "set", items: this.itemsUntil("}", [first]), loc };
+    this.next();
+    const vc = this.comprehension("}");
+    if (vc) return { t: "objectcompr", key: first, value: vc.head, body: vc.body, loc };
+    const entries: [Expr, Expr][] = [[first, this.withNesting(() => this.parseInExpr())]];
     this.withNesting(() => {
       while (this.isOp(",")) {
         this.next();
         if (this.isOp("}")) break;
-        items.push(this.parseInExpr());
+        const k = this.parseInExpr();
+        this.expectOp(":");
+        entries.push([k, this.parseInExpr()]);
       }
     });
     this.expectOp("}");
-    return { t: "set", items, loc };
+    return { t: "object", entries, loc };
   }
 }
 

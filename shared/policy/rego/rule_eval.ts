@@ -92,15 +92,20 @@ function virtualDoc(ev: Evaluator, node: TreeNode, p: string[]): Value | undefin
   const ob = new ObjectBuilder();
   const base = baseAt(ev.data, p);
   if (isObject(base)) for (const [k, x] of objectEntries(base)) ob.set(k, x);
+  childDocs(ev, node, p, (name, v) => ob.set(name, v));
+  return ob.build();
+}
+
+/** the documents of the rules below `node` (at data path p), by child name */
+function childDocs(ev: Evaluator, node: TreeNode, p: string[], out: (name: string, v: Value, subtree: boolean) => void): void {
   for (const [name, child] of node.children) {
     let v: Value | undefined;
     if (child.ruleSet) {
       if (child.ruleSet.kind === "function") continue;
       v = evalRuleSet(ev, child.ruleSet);
     } else v = ev.dataOverrides ? readOverridden(ev, [...p, name]) : virtualDoc(ev, child, [...p, name]);
-    if (v !== undefined) ob.set(name, v);
+    if (v !== undefined) out(name, v, !child.ruleSet);
   }
-  return ob.build();
 }
 
 export function evalRuleSet(ev: Evaluator, rs: RuleSet): Value | undefined {
@@ -208,11 +213,13 @@ function setValue(ev: Evaluator, rs: RuleSet): Value {
   for (const r of rs.rules) {
     const f: Frame = new Array(r.slots ?? 0);
     const key = r.key!;
+    // a constant element needs one solution of the body (early exit, as OPA)
+    const once = isConstant(key);
     ev.body(r.body, 0, f, () =>
       ev.eval(key, f, (v) => {
         out.add(v);
         ev.checkSize(out.size);
-        return false;
+        return once;
       }));
   }
   return out;
@@ -222,11 +229,15 @@ class Nested {
   readonly leaves = new ObjectBuilder();
   readonly kids = new Map<unknown, { key: Value; node: Nested }>();
   size = 0;
-  insert(keys: Value[], v: Value, rs: RuleSet, rule: Rule): void {
+  /** merge: v is the document of a subtree of rules below this rule set's path (`p.q.r := 1` next to `p[x][y] := 2`) */
+  insert(keys: Value[], v: Value, rs: RuleSet, rule: Rule, merge = false): void {
     if (keys.length === 1) {
       const prev = this.leaves.get(keys[0]);
       if (prev !== undefined && !equal(prev, v)) {
-        throw new RegoError("eval_conflict_error", `rules must not produce multiple outputs: object keys must be unique in data.${rs.path.join(".")} (key ${formatValue(keys[0])})`, rule.loc);
+        if (!merge || !isObject(prev) || !isObject(v)) {
+          throw new RegoError("eval_conflict_error", `rules must not produce multiple outputs: object keys must be unique in data.${rs.path.join(".")} (key ${formatValue(keys[0])})`, rule.loc);
+        }
+        v = mergeDocs(prev, v);
       }
       this.leaves.set(keys[0], v);
       this.size++;
@@ -237,13 +248,45 @@ class Nested {
     if (!kid) this.kids.set(kk, (kid = { key: keys[0], node: new Nested() }));
     kid.node.insert(keys.slice(1), v, rs, rule);
   }
+  /** add element v to the set at keys (multi-value rules: `p[x] contains v`) */
+  insertElem(keys: Value[], v: Value, rs: RuleSet, rule: Rule): void {
+    if (keys.length > 1) {
+      const kk = keyOf(keys[0]);
+      let kid = this.kids.get(kk);
+      if (!kid) this.kids.set(kk, (kid = { key: keys[0], node: new Nested() }));
+      kid.node.insertElem(keys.slice(1), v, rs, rule);
+      return;
+    }
+    let s = this.leaves.get(keys[0]);
+    if (s === undefined) this.leaves.set(keys[0], (s = new RegoSet()));
+    else if (!(s instanceof RegoSet)) {
+      throw new RegoError("eval_conflict_error", `rules must not produce multiple outputs: object keys must be unique in data.${rs.path.join(".")} (key ${formatValue(keys[0])})`, rule.loc);
+    }
+    s.add(v);
+    this.size++;
+  }
   build(): Value {
     for (const { key, node } of this.kids.values()) {
-      if (this.leaves.get(key) !== undefined) throw new RegoError("eval_conflict_error", `rules must not produce multiple outputs: conflicting object keys`);
-      this.leaves.set(key, node.build());
+      const sub = node.build();
+      const prev = this.leaves.get(key);
+      // `a.b := {"c": 1}` next to `a[x][y] := 2`: both contribute to data.…a.b
+      this.leaves.set(key, prev === undefined ? sub : mergeDocs(prev, sub));
     }
     return this.leaves.build();
   }
+}
+
+/** merge two documents produced for the same path by different rules: objects merge key by key */
+function mergeDocs(a: Value, b: Value): Value {
+  if (equal(a, b)) return a;
+  if (!isObject(a) || !isObject(b)) throw new RegoError("eval_conflict_error", "rules must not produce multiple outputs: conflicting object keys");
+  const ob = new ObjectBuilder();
+  for (const [k, x] of objectEntries(a)) ob.set(k, x);
+  for (const [k, x] of objectEntries(b)) {
+    const prev = ob.get(k);
+    ob.set(k, prev === undefined ? x : mergeDocs(prev, x));
+  }
+  return ob.build();
 }
 
 const restKeys = new WeakMap<Rule, Expr[]>();
@@ -255,15 +298,20 @@ function objectValue(ev: Evaluator, rs: RuleSet): Value {
     if (!keys) restKeys.set(r, (keys = staticPrefix(r.ref).rest));
     const ks = keys;
     const f: Frame = new Array(r.slots ?? 0);
-    const ve = r.value ?? TRUE_EXPR;
+    const elem = r.key !== undefined;
+    const ve = r.key ?? r.value ?? TRUE_EXPR;
+    const once = isConstant(ve) && ks.every(isConstant);
     ev.body(r.body, 0, f, () =>
       ev.evalList(ks, f, (kv) =>
         ev.eval(ve, f, (v) => {
-          top.insert(kv, v, rs, r);
+          if (elem) top.insertElem(kv, v, rs, r);
+          else top.insert(kv, v, rs, r);
           ev.checkSize(top.size);
-          return false;
+          return once;
         })));
   }
+  // rules with longer static refs below this one (`p[x] = 1` next to `p.q = 2`)
+  childDocs(ev, rs.node, rs.path, (name, v, subtree) => top.insert([name], v, rs, rs.rules[0], subtree));
   return top.build();
 }
 

@@ -14,6 +14,8 @@ export interface RuleSet {
   arity: number;
   /** every rule is `p := <constant>`-like or a boolean: first solution decides */
   module: Module;
+  /** the tree node holding this rule set (an object rule set may have child rules, e.g. `p[1] = 1` and `p.q = 2`) */
+  node: TreeNode;
 }
 
 export interface TreeNode {
@@ -61,7 +63,7 @@ export class RuleIndex {
       if (node.children.size > 0 && rule.kind !== "object") {
         throw new RegoError("rego_compile_error", `rule conflicts with the following rule: data.${path.join(".")}`, rule.loc);
       }
-      rs = { id: this.sets.length, path, kind: rule.kind, rules: [], defaults: [], arity: rule.args?.length ?? 0, module: mod };
+      rs = { id: this.sets.length, path, kind: rule.kind, rules: [], defaults: [], arity: rule.args?.length ?? 0, module: mod, node };
       node.ruleSet = rs;
       this.sets.push(rs);
     } else if (rs.kind !== rule.kind) {
@@ -81,6 +83,17 @@ export class RuleIndex {
       rs.defaults.push(rule);
     } else rs.rules.push(rule);
     return rs;
+  }
+
+  /** make the package's node exist, so an empty package reads as `{}` */
+  addPackage(pkg: string[]): void {
+    let node = this.root;
+    for (const name of pkg) {
+      if (node.ruleSet) return;
+      let c = node.children.get(name);
+      if (!c) node.children.set(name, (c = newNode()));
+      node = c;
+    }
   }
 
   /** rule set at exactly this data path (without "data") */

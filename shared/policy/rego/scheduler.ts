@@ -65,7 +65,7 @@ function allSlots(e: Expr, out: Slots): void {
   }
 }
 
-function bodySlots(q: Query, out: Slots): void {
+export function bodySlots(q: Query, out: Slots): void {
   for (const lit of q) literalSlots(lit, out);
 }
 
@@ -273,7 +273,7 @@ function levelExprSlots(e: Expr, out: Slots): void {
   }
 }
 
-function scheduleNested(lit: Literal, bound: Slots): void {
+export function scheduleNested(lit: Literal, bound: Slots): void {
   const visit = (e: Expr): void => {
     switch (e.t) {
       case "arraycompr":

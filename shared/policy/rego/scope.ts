@@ -2,12 +2,14 @@
 // the rule's frame or a global (data./input. path), and resolves call names.
 
 import type { Expr, Literal, Query, VarBinding } from "./ast.ts";
-import { RegoError } from "./errors.ts";
+import { RegoError, RegoParseError } from "./errors.ts";
 import { checkBody } from "./binding_check.ts";
 
 export interface Globals {
   /** resolve a bare name (rule in package, import alias, input, data) */
   lookup(name: string): string[] | undefined;
+  /** does this data path (["data", …]) address the data tree itself, not inside a rule's value? */
+  inDataTree?(path: string[]): boolean;
 }
 
 export class Scope {
@@ -211,6 +213,9 @@ export class Resolver {
           while (i < e.path.length) {
             const p = e.path[i];
             if (p.t === "scalar" && typeof p.value === "string") g.push(p.value);
+            // a number key into the data tree (base documents, packages) names the key's text, as
+            // OPA's storage paths do (`data.x[1]` is `data.x["1"]`); inside a rule's value it stays a number
+            else if (p.t === "scalar" && typeof p.value === "number" && g[0] === "data" && this.globals.inDataTree?.(g)) g.push(String(p.value));
             else break;
             i++;
           }
@@ -252,8 +257,8 @@ export class Resolver {
         this.expr(e.right, scope);
         return;
       case "neg":
-        this.expr(e.expr, scope);
-        return;
+        // parsed (so `default p = -x` reports the default rule), but only literals may be negated
+        throw new RegoParseError("unary - can only be used with numeric literals", e.loc);
       case "in":
         if (e.key) this.expr(e.key, scope);
         this.expr(e.value, scope);

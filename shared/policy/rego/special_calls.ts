@@ -3,7 +3,7 @@
 
 import type { Expr } from "./ast.ts";
 import type { Evaluator, Frame, VK } from "./evaluator.ts";
-import { formatValue, isObject, objectEntries, RegoSet, type Value } from "./value.ts";
+import { formatValue, isObject, RegoSet, sortedEntries, type Value } from "./value.ts";
 
 export function specialCall(ev: Evaluator, e: Extract<Expr, { t: "call" }>, f: Frame, k: VK): boolean {
   const name = (e.target as { name: string }).name;
@@ -30,7 +30,7 @@ function walkVisit(ev: Evaluator, path: Value[], v: Value, k: VK): boolean {
   } else if (v instanceof RegoSet) {
     for (const x of v.sortedValues()) if (walkVisit(ev, [...path, x], x, k)) return true;
   } else if (isObject(v)) {
-    for (const [key, x] of objectEntries(v)) if (walkVisit(ev, [...path, key], x, k)) return true;
+    for (const [key, x] of sortedEntries(v)) if (walkVisit(ev, [...path, key], x, k)) return true;
   }
   return false;
 }

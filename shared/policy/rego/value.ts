@@ -37,8 +37,10 @@ export class RegoSet {
   constructor(items?: Iterable<Value>) {
     if (items) for (const i of items) this.add(i);
   }
+  private sorted: Value[] | null = null;
   add(v: Value): void {
     this.m.set(keyOf(v), v);
+    this.sorted = null;
   }
   has(v: Value): boolean {
     return this.m.has(keyOf(v));
@@ -49,8 +51,10 @@ export class RegoSet {
   values(): IterableIterator<Value> {
     return this.m.values();
   }
+  /** elements in OPA's order (cached until the next add; do not mutate) */
   sortedValues(): Value[] {
-    return [...this.m.values()].sort(compare);
+    if (this.sorted === null || this.sorted.length !== this.m.size) this.sorted = [...this.m.values()].sort(compare);
+    return this.sorted;
   }
 }
 
@@ -87,6 +91,21 @@ export function objectGet(o: RegoObject, k: Value): Value | undefined {
 export function objectEntries(o: RegoObject): [Value, Value][] {
   if (o instanceof KeyedObject) return [...o.m.values()];
   return Object.entries(o);
+}
+
+/** keys of a plain object in OPA's iteration order (sorted) */
+export function sortedKeys(o: PlainObject): string[] {
+  const keys = Object.keys(o);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) return keys.sort();
+  }
+  return keys;
+}
+
+/** entries in OPA's iteration order (sorted by key) */
+export function sortedEntries(o: RegoObject): [Value, Value][] {
+  if (o instanceof KeyedObject) return [...o.m.values()].sort((a, b) => compare(a[0], b[0]));
+  return sortedKeys(o).map((k) => [k, o[k]]);
 }
 
 export function objectKeys(o: RegoObject): Value[] {

@@ -1,7 +1,7 @@
 // Object, array and set builtins.
 
-import { isObject, ObjectBuilder, objectEntries, objectGet, objectKeys, RegoSet, type RegoObject, type Value } from "../value.ts";
-import { arr, type BuiltinTable, def, fail, got, num, obj } from "./builtin.ts";
+import { formatValue, isObject, keyOf, ObjectBuilder, objectEntries, objectGet, objectKeys, RegoSet, type RegoObject, type Value } from "../value.ts";
+import { arr, type BuiltinTable, def, fail, got, int, obj } from "./builtin.ts";
 
 function keySet(name: string, v: Value): RegoSet {
   if (Array.isArray(v)) return new RegoSet(v);
@@ -73,8 +73,8 @@ export const collectionBuiltins: BuiltinTable = {
   "array.reverse": def(1, ([a]) => [...arr("array.reverse", a)].reverse()),
   "array.slice": def(3, ([a, s, e]) => {
     const xs = arr("array.slice", a);
-    let start = Math.trunc(num("array.slice", s));
-    let end = Math.trunc(num("array.slice", e));
+    let start = int("array.slice", s);
+    let end = int("array.slice", e);
     if (start < 0) start = 0;
     if (end > xs.length) end = xs.length;
     if (start >= end) return [];
@@ -92,8 +92,8 @@ export const collectionBuiltins: BuiltinTable = {
     for (const [k, v] of sets[0].m) if (sets.every((x) => x.m.has(k))) out.m.set(k, v);
     return out;
   }),
-  "json.filter": def(2, ([o, paths]) => jsonFilter(obj("json.filter", o), pathList("json.filter", paths))),
-  "json.remove": def(2, ([o, paths]) => jsonRemove(obj("json.remove", o), pathList("json.remove", paths))),
+  "json.filter": def(2, ([o, paths]) => jsonFilter(obj("json.filter", o), pathTree("json.filter", paths))),
+  "json.remove": def(2, ([o, paths]) => jsonRemove(obj("json.remove", o), pathTree("json.remove", paths))),
 };
 
 function subset(sup: Value, sub: Value): boolean {
@@ -120,47 +120,88 @@ function subset(sup: Value, sub: Value): boolean {
   return JSON.stringify(sup) === JSON.stringify(sub);
 }
 
-function pathList(name: string, v: Value): string[][] {
-  const items = Array.isArray(v) ? v : v instanceof RegoSet ? [...v.values()] : fail(`\`${name}\` expects array/set of paths`);
-  return items.map((p) => {
-    if (typeof p === "string") return p.split("/").filter((x) => x.length > 0);
-    if (Array.isArray(p)) return p.map((x) => String(x));
-    return fail(`\`${name}\` expects paths as strings or arrays`);
-  });
+// json.filter / json.remove as OPA: paths become a tree of keys (a leaf is `null`,
+// meaning "the whole value"); array positions are matched by their decimal string key
+// ("a/0/b"), set elements and object keys by value.
+type PathTree = null | Map<unknown, PathTree>;
+
+function pathTree(name: string, v: Value): Map<unknown, PathTree> {
+  const items = Array.isArray(v) ? v : v instanceof RegoSet ? [...v.values()] : got(name, "set or array argument", v);
+  const root = new Map<unknown, PathTree>();
+  for (const p of items) {
+    let segs: Value[];
+    if (typeof p === "string") {
+      segs = p === "" ? [] : p.replace(/^\/+/, "").split("/").map((x) => x.replaceAll("~1", "/").replaceAll("~0", "~"));
+    } else if (Array.isArray(p)) segs = p;
+    else return fail(`\`${name}\` expects paths as strings or arrays. Got \`${formatValue(p)}\` instead`);
+    if (segs.length === 0) continue;
+    let node = root;
+    let covered = false;
+    for (let i = 0; i < segs.length - 1 && !covered; i++) {
+      const k = keyOf(segs[i]);
+      const child = node.get(k);
+      if (child === undefined) {
+        const m = new Map<unknown, PathTree>();
+        node.set(k, m);
+        node = m;
+      } else if (child === null) covered = true;
+      else node = child;
+    }
+    if (!covered) node.set(keyOf(segs[segs.length - 1]), null);
+  }
+  return root;
 }
 
-function jsonFilter(o: Value, paths: string[][]): Value {
-  if (paths.some((p) => p.length === 0)) return o;
-  if (!isObject(o) && !Array.isArray(o)) return o;
-  const groups = new Map<string, string[][]>();
-  for (const p of paths) {
-    const g = groups.get(p[0]) ?? [];
-    g.push(p.slice(1));
-    groups.set(p[0], g);
-  }
+function jsonFilter(o: Value, t: PathTree): Value {
+  if (t === null || o === null || typeof o !== "object") return o;
   if (Array.isArray(o)) {
     const out: Value[] = [];
-    o.forEach((x, i) => {
-      const g = groups.get(String(i));
-      if (g) out.push(jsonFilter(x, g));
-    });
+    for (let i = 0; i < o.length; i++) {
+      const sub = t.get(String(i));
+      if (sub !== undefined) out.push(jsonFilter(o[i], sub));
+    }
+    return out;
+  }
+  if (o instanceof RegoSet) {
+    const out = new RegoSet();
+    for (const [k, x] of o.m) {
+      const sub = t.get(k);
+      if (sub !== undefined) out.add(jsonFilter(x, sub));
+    }
     return out;
   }
   const ob = new ObjectBuilder();
-  for (const [k, v] of objectEntries(o)) {
-    const g = groups.get(String(k));
-    if (g) ob.set(k, jsonFilter(v, g));
+  for (const [k, x] of objectEntries(o)) {
+    const sub = t.get(keyOf(k));
+    if (sub !== undefined) ob.set(k, jsonFilter(x, sub));
   }
   return ob.build();
 }
 
-function jsonRemove(o: Value, paths: string[][]): Value {
-  if (!isObject(o)) return o;
+/** undefined: the value is removed */
+function jsonRemove(o: Value, t: PathTree | undefined): Value | undefined {
+  if (t === undefined || o === null || typeof o !== "object") return o;
+  if (t === null) return undefined;
+  if (Array.isArray(o)) {
+    const out: Value[] = [];
+    for (let i = 0; i < o.length; i++) {
+      const x = jsonRemove(o[i], t.get(String(i)));
+      if (x !== undefined) out.push(x);
+    }
+    return out;
+  }
+  if (o instanceof RegoSet) {
+    const out = new RegoSet();
+    for (const [k, v] of o.m) {
+      const x = jsonRemove(v, t.get(k));
+      if (x !== undefined) out.add(x);
+    }
+    return out;
+  }
   const ob = new ObjectBuilder();
   for (const [k, v] of objectEntries(o)) {
-    const rel = paths.filter((p) => p[0] === String(k));
-    if (rel.some((p) => p.length === 1)) continue;
-    ob.set(k, rel.length ? jsonRemove(v, rel.map((p) => p.slice(1))) : v);
+    const x = jsonRemove(v, t.get(keyOf(k)));
+    if (x !== undefined) ob.set(k, x);
   }
   return ob.build();
 }

@@ -28,8 +28,11 @@ function cmpPre(a: string[], b: string[]): number {
 export const semverBuiltins: BuiltinTable = {
   "semver.is_valid": def(1, ([v]) => typeof v === "string" && SEMVER.test(v)),
   "semver.compare": def(2, ([a, b]) => {
-    const [x, px] = parse(str("semver.compare", a));
-    const [y, py] = parse(str("semver.compare", b));
+    // both operands are type-checked before either is parsed (as OPA)
+    const sa = str("semver.compare", a);
+    const sb = str("semver.compare", b);
+    const [x, px] = parse(sa);
+    const [y, py] = parse(sb);
     for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
     return cmpPre(px, py);
   }),

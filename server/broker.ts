@@ -23,7 +23,15 @@ export async function startBuiltinBroker(options: {
 }): Promise<BuiltinBroker> {
   const { log } = options;
   const principals = new WeakMap<Client, Principal>();
-  const broker = await Aedes.createBroker({ id: "gantry" });
+  // concurrency 0: aedes's message emitter (mqemitter) never queues. With its default (100), a
+  // message past 100 in flight waits in a queue, and each queued message that completes
+  // synchronously (no subscriber left, e.g. a worker whose socket just died, or our own
+  // synchronous subscription below) starts the next queued one on the same stack: a flood of
+  // QoS 0 messages overflowed the stack and killed the server (server/broker_flood_test.ts).
+  // Backpressure stays per client: aedes reads a client's next packets only once the previous
+  // ones are delivered, and a subscriber that does not drain its socket within drainTimeout
+  // (aedes default, 60 s) is disconnected.
+  const broker = await Aedes.createBroker({ id: "gantry", concurrency: 0 });
   let published = 0;
   let received = 0;
 

@@ -7,13 +7,16 @@ import { loadSecretKey } from "../shared/secret_key.ts";
 import { keepLinked } from "../shared/mqtt/server_link.ts";
 import { startDrain } from "./drain.ts";
 import { defaultRegistry } from "./registry.ts";
+import { schedulingSettings } from "../shared/workers/assignment.ts";
+import { vcsDrainDeps } from "../shared/vcs/process.ts";
 
 await runProcess("drain", async (signal) => {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, format: config.logFormat }, { process: "drain" });
   const db = await openDatabase(config, log, "gantry-drain", signal);
-  const mqtt = keepLinked(config, loadSecretKey(config), log, "drain");
-  const registry = defaultRegistry({ mqtt: mqtt.current, settings: { acceptTimeoutSeconds: config.workers.acceptTimeoutSeconds, workerTimeoutSeconds: config.workers.timeoutSeconds } });
+  const secretKey = loadSecretKey(config);
+  const mqtt = keepLinked(config, secretKey, log, "drain");
+  const registry = defaultRegistry({ mqtt: mqtt.current, settings: schedulingSettings(config), vcs: vcsDrainDeps(secretKey, config.server.publicUrl) });
   const drain = await startDrain({ sql: db.sql, log, registry, queue: config.queue, shutdownTimeoutSeconds: config.shutdownTimeoutSeconds });
   await aborted(signal);
   await drain.stop();

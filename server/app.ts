@@ -28,8 +28,8 @@ export function createApp(deps: AppDeps): Hono {
     maxSize: deps.maxBodyBytes,
     onError: (c) => c.json({ error: { code: "Invalid", message: `request body larger than ${deps.maxBodyBytes} bytes` } }, 413),
   });
-  // Object uploads (/blobs) carry their own, larger limit.
-  app.use("*", (c, next) => (c.req.path.startsWith("/blobs/") ? next() : limit(c, next)));
+  // Object uploads (/blobs) and Terraform states (/state, STATE_MAX_BYTES) carry their own limits.
+  app.use("*", (c, next) => (c.req.path.startsWith("/blobs/") || c.req.path.startsWith("/state/") ? next() : limit(c, next)));
   for (const [path, sub] of deps.mounts ?? []) app.route(path, sub);
   app.notFound((c) => c.json({ error: { code: "NotFound", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
   app.onError((error, c) => {

@@ -16,6 +16,10 @@ import { blobRoutes } from "./blobs.ts";
 import { graphqlRoutes } from "./graphql/routes.ts";
 import type { Probe } from "./observability.ts";
 import { workerApiRoutes } from "./worker_api/routes.ts";
+import { webhookRoutes } from "./webhooks/routes.ts";
+import { vcsKey } from "../shared/vcs/integration.ts";
+import { stateBackendRoutes } from "./state_backend/routes.ts";
+import { OutboxWaiters } from "./worker_api/long_poll.ts";
 import { forwardWorkerMessages } from "./worker_messages.ts";
 import { authenticateWorker } from "../shared/workers/operations.ts";
 
@@ -80,12 +84,26 @@ export async function startServer(options: { config: Config; sql: Sql; log: Logg
   // With MQTT_BROKER_BUILTIN_PORT=0 the endpoint workers need is known only once the broker listens.
   const brokerEndpoint = builtinPort !== null && config.mqtt.builtinPort === 0 ? config.mqtt.endpoint.replace(/:0$/, `:${builtinPort}`) : config.mqtt.endpoint;
   const endpoints = { serverUrl: url, brokerEndpoint };
-  const workerKeys = { workerToken: deriveKey(secretKey, "worker-token"), runToken: deriveKey(secretKey, "run-token") };
-  mounts.push(["/graphql", graphqlRoutes({ sql, log, jwtKey: deriveKey(secretKey, "jwt"), publicUrl: url, endpoints })]);
+  const configKey = deriveKey(secretKey, "config-elements");
+  const waiters = new OutboxWaiters();
+  // Not awaited: the database may not be ready yet (HTTP comes up first); long polls re-read meanwhile.
+  void waiters.start(sql, log);
+  const stateBackend = { key: deriveKey(secretKey, "state-backend"), publicUrl: url };
+  const workerKeys = { workerToken: deriveKey(secretKey, "worker-token"), runToken: deriveKey(secretKey, "run-token"), config: configKey };
+  mounts.push(["/graphql", graphqlRoutes({ sql, log, jwtKey: deriveKey(secretKey, "jwt"), configKey, store, publicUrl: url, endpoints })]);
+  mounts.push(["/webhooks", webhookRoutes({ sql, log, key: vcsKey(configKey), maxBodyBytes: config.server.maxBodyBytes })]);
   mounts.push([
     "/worker",
-    workerApiRoutes({ sql, keys: workerKeys, brokerEndpoint: () => brokerEndpoint, heartbeatSeconds: config.workers.heartbeatSeconds, leaseSeconds: config.workers.timeoutSeconds }),
+    workerApiRoutes({ sql, keys: workerKeys, brokerEndpoint: () => brokerEndpoint, heartbeatSeconds: config.workers.heartbeatSeconds,
+      leaseSeconds: config.workers.timeoutSeconds,
+      brokerCredentials: config.mqtt.type === "external" ? config.mqtt.worker : null,
+      store,
+      timeouts: { runSeconds: config.runs.timeoutSeconds, noOutputSeconds: config.runs.noOutputTimeoutSeconds },
+      waiters,
+      stateBackend,
+    }),
   ]);
+  mounts.push(["/state", stateBackendRoutes({ sql, store, key: stateBackend.key, maxBytes: config.state.maxBytes })]);
   app = createApp({
     sql,
     log,
@@ -104,6 +122,7 @@ export async function startServer(options: { config: Config; sql: Sql; log: Logg
     mqtt: () => link,
     stop: async () => {
       stopping = true;
+      await waiters.stop();
       await http.close();
       await external;
       await (link as MqttLink | null)?.close();

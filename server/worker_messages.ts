@@ -20,9 +20,12 @@ export async function forwardWorkerMessages(link: MqttLink, sql: Sql, log: Logge
     } catch {
       return log.warn("worker message is not JSON, dropped", { topic });
     }
-    const job: ReceivedMessage = { pool: from.pool, worker: from.worker, message };
-    enqueue(sql, { queue: "worker_messages", kind: JOB_KINDS.workerMessage, payload: job, maxAttempts: 3 }).catch((error) =>
-      log.warn("worker message not enqueued", { topic, reason: (error as Error).message }),
-    );
+    enqueueWorkerMessage(sql, from.pool, from.worker, message).catch((error) => log.warn("worker message not enqueued", { topic, reason: (error as Error).message }));
   });
+}
+
+/** A worker's message for the drain (from MQTT, or POSTed by a worker on the HTTP long-poll transport). */
+export async function enqueueWorkerMessage(sql: Sql, pool: string, worker: string, message: unknown): Promise<void> {
+  const job: ReceivedMessage = { pool, worker, message };
+  await enqueue(sql, { queue: "worker_messages", kind: JOB_KINDS.workerMessage, payload: job, maxAttempts: 3 });
 }

@@ -31,4 +31,14 @@ test("errors name the variable and never echo the token", () => {
   assert.throws(() => loadWorkerConfig({ GANTRY_WORKER_POOL_TOKEN: token, LOG_LEVEL: "loud" }), /LOG_LEVEL/);
 });
 
+test("tool binaries: defaults, or named by the configuration (then used without fallback); runs see only passed variables", () => {
+  const defaults = loadWorkerConfig({ GANTRY_WORKER_POOL_TOKEN: token, PATH: "/bin", HOME: "/root", DATABASE_URL: "postgres://secret", AWS_SECRET_ACCESS_KEY: "x" });
+  assert.equal(defaults.tools, { tofu: "tofu", terraform: "terraform", ansiblePlaybook: "ansible-playbook", explicit: { tofu: false, terraform: false, ansiblePlaybook: false } });
+  assert.equal(defaults.runEnvironment, { PATH: "/bin", HOME: "/root" });
+  const named = loadWorkerConfig({ GANTRY_WORKER_POOL_TOKEN: token, GANTRY_WORKER_TOFU_BINARY: "/opt/tofu/bin/tofu", GANTRY_WORKER_PASS_ENV: "AWS_REGION, GOOGLE_CLOUD_PROJECT", AWS_REGION: "eu-west-1" });
+  assert.equal([named.tools.tofu, named.tools.explicit.tofu, named.tools.explicit.terraform], ["/opt/tofu/bin/tofu", true, false]);
+  assert.equal(named.runEnvironment, { AWS_REGION: "eu-west-1" });
+  assert.throws(() => loadWorkerConfig({ GANTRY_WORKER_POOL_TOKEN: token, GANTRY_WORKER_PASS_ENV: "OK,not ok" }), /GANTRY_WORKER_PASS_ENV holds "not ok"/);
+});
+
 test.run();

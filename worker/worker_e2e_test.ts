@@ -5,24 +5,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startEntrypoint, type Child } from "../shared/testing/process.ts";
 import { waitFor } from "../shared/testing/wait.ts";
-import { freePort } from "../shared/db/embedded.ts";
 import { externalBroker } from "../shared/testing/mqtt.ts";
-import { testDatabase, type TestDatabase } from "../shared/db/testing.ts";
+import { startGantry, type Gantry } from "../shared/testing/gantry.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "gantry-e2e-"));
-chmodSync(dir, 0o755);
-let db: TestDatabase | null = null;
-const children: Child[] = [];
+let g: Gantry | null = null;
 test.after(async () => {
-  for (const c of children) c.kill();
-  await Promise.all(children.map((c) => c.exited));
-  await db?.drop();
-  rmSync(dir, { recursive: true, force: true });
+  await g?.close();
 });
 
 function hasGit(): boolean {
@@ -35,7 +26,7 @@ function hasGit(): boolean {
 }
 
 /** A bare repository with one commit on main holding hello.txt; returns its file:// URL and the sha. */
-function makeRepository(): { url: string; sha: string } {
+function makeRepository(dir: string): { url: string; sha: string } {
   const work = join(dir, "work");
   const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com", GIT_CONFIG_NOSYSTEM: "1" };
   const git = (args: string[], cwd = dir) => execFileSync("git", args, { cwd, env }).toString().trim();
@@ -45,85 +36,78 @@ function makeRepository(): { url: string; sha: string } {
   git(["commit", "--quiet", "-m", "first"], work);
   const sha = git(["rev-parse", "HEAD"], work);
   git(["clone", "--quiet", "--bare", work, join(dir, "repo.git")]);
-  chmodSync(dir, 0o755);
   return { url: `file://${join(dir, "repo.git")}`, sha };
-}
-
-async function graphql(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  assert.equal(body.errors ?? [], [], query);
-  return body.data;
 }
 
 test("a task triggered through GraphQL runs on a registered worker: cloned, run with sh -c, FINISHED or FAILED by exit code", async () => {
   if (externalBroker()) return console.log("SKIP: worker broker credentials need the built-in broker (MQTT_BROKER_TYPE=external)");
   if (!hasGit()) return console.log("SKIP: git is not installed");
-  db = await testDatabase();
-  const repo = makeRepository();
-  const port = await freePort();
-  const gantry = startEntrypoint("main.ts", {
-    DATABASE_URL: db.url,
-    GANTRY_DATA_DIR: join(dir, "data"),
-    SERVER_HOST: "127.0.0.1",
-    SERVER_PORT: String(port),
-    SERVER_DOMAIN: `127.0.0.1:${port}`,
-    MQTT_BROKER_BUILTIN_HOST: "127.0.0.1",
-    MQTT_BROKER_BUILTIN_PORT: String(await freePort()),
-    WORKER_HEARTBEAT_SECONDS: "1",
-    WORKER_TIMEOUT_SECONDS: "10",
-    QUEUE_POLL_INTERVAL_MS: "100",
-  });
-  children.push(gantry);
-  await gantry.waitForLine(/Gantry is up in \d+ ms/, 90_000);
-  const url = `http://127.0.0.1:${port}`;
-  const admin = JSON.parse(readFileSync(join(dir, "data", "admin-api-key.json"), "utf8"));
-  const jwt = (await graphql(url, "mutation ($id: ID!, $secret: String!) { apiKeyUser(id: $id, secret: $secret) { jwt } }", { id: admin.id, secret: admin.secret })).apiKeyUser.jwt;
+  g = await startGantry();
+  const { dir, db } = g;
+  const repo = makeRepository(dir);
+  const graphql = (query: string, variables: Record<string, unknown> = {}) => g!.graphql(query, variables);
 
-  const pool = (await graphql(url, `mutation { workerPoolCreate(name: "e2e", certificateSigningRequest: "") { id config } }`, {}, jwt)).workerPoolCreate;
-  await graphql(url, "mutation ($input: StackInput!) { stackCreate(input: $input, manageState: false) { id } }", {
+  const pool = (await graphql(`mutation { workerPoolCreate(name: "e2e", certificateSigningRequest: "") { id config } }`)).workerPoolCreate;
+  await graphql("mutation ($input: StackInput!) { stackCreate(input: $input, manageState: false) { id } }", {
     input: { name: "e2e", repository: repo.url, branch: "main", workerPool: pool.id },
-  }, jwt);
-
-  const worker = startEntrypoint("worker/main.ts", {
-    GANTRY_WORKER_POOL_TOKEN: pool.config,
-    GANTRY_WORKER_WORK_DIR: join(dir, "runs"),
-    GANTRY_METADATA_instance_id: "i-e2e",
-    LOG_FORMAT: "json",
   });
-  children.push(worker);
-  await worker.waitForLine(/worker ready/, 30_000);
-  const listed = (await graphql(url, "query ($id: ID!) { workerPool(id: $id) { workers { id status metadata } } }", { id: pool.id }, jwt)).workerPool.workers;
+
+  const worker = await g.worker(pool.config, { GANTRY_METADATA_instance_id: "i-e2e" });
+  const listed = (await graphql("query ($id: ID!) { workerPool(id: $id) { workers { id status metadata } } }", { id: pool.id })).workerPool.workers;
   assert.is(listed.length, 1);
   assert.equal([listed[0].status, JSON.parse(listed[0].metadata)], ["IDLE", { instance_id: "i-e2e" }]);
 
-  const state = async (id: string) => (await db!.sql`select state from runs where id = ${id}`)[0]?.state;
-  const note = async (id: string) => (await db!.sql`select note from run_transitions where run_id = ${id} order by seq desc limit 1`)[0]?.note;
-  const task = (command: string) => graphql(url, "mutation ($stack: ID!, $command: String!) { taskCreate(stack: $stack, command: $command) { id } }", { stack: "e2e", command }, jwt).then((d) => d.taskCreate.id as string);
+  const { state, note } = g;
+  // skipInitialization: these tasks need no tool (on an OpenTofu stack a task initializes first; run_e2e_test.ts covers that).
+  const task = (command: string) => graphql("mutation ($stack: ID!, $command: String!) { taskCreate(stack: $stack, command: $command, skipInitialization: true) { id } }", { stack: "e2e", command }).then((d) => d.taskCreate.id as string);
 
   const ok = await task(`test "$(cat hello.txt)" = hello && test "$GANTRY_COMMIT_SHA" = ${repo.sha} && echo "task ran in $PWD"`);
-  await waitFor(async () => ["FINISHED", "FAILED"].includes(await state(ok)), { timeoutMs: 60_000, intervalMs: 100, what: "the task to finish" });
+  await waitFor(async () => ["FINISHED", "FAILED"].includes((await state(ok)) ?? ""), { timeoutMs: 60_000, intervalMs: 100, what: "the task to finish" });
   assert.is(await state(ok), "FINISHED", `${await note(ok)}\n${worker.output().slice(-2000)}`);
   const history = await db.sql`select state from run_transitions where run_id = ${ok} order by seq`;
   assert.equal(history.map((h) => h.state), ["QUEUED", "READY", "PREPARING", "PERFORMING", "FINISHED"]);
-  assert.match(worker.output(), /task ran in .*runs\/run-/);
+  // The task's output is in the run's log (object storage), as spacectl reads it.
+  const performed = await graphql("query ($r: ID!) { stack(id: \"e2e\") { run(id: $r) { logs(state: PERFORMING) { finished messages { message } } } } }", { r: ok });
+  assert.match(performed.stack.run.logs.messages.map((m: { message: string }) => m.message).join(""), /task ran in .*runs\/run-/);
 
   const bad = await task("echo about to fail; exit 3");
-  await waitFor(async () => ["FINISHED", "FAILED"].includes(await state(bad)), { timeoutMs: 60_000, intervalMs: 100, what: "the failing task to end" });
+  await waitFor(async () => ["FINISHED", "FAILED"].includes((await state(bad)) ?? ""), { timeoutMs: 60_000, intervalMs: 100, what: "the failing task to end" });
   assert.is(await state(bad), "FAILED");
   assert.is(await note(bad), "the command exited with code 3");
   assert.equal(execFileSync("ls", [join(dir, "runs")]).toString().trim(), "", "each run's working directory is removed");
 
-  await graphql(url, "mutation ($id: ID!) { workerPoolCycle(id: $id) }", { id: pool.id }, jwt);
+  await graphql("mutation ($id: ID!) { workerPoolCycle(id: $id) }", { id: pool.id });
   assert.is((await worker.exited).code, 0, "the cycled worker exits");
-  assert.equal((await graphql(url, "query ($id: ID!) { workerPool(id: $id) { workers { id } } }", { id: pool.id }, jwt)).workerPool.workers, [], "and leaves the pool");
+  assert.equal((await graphql("query ($id: ID!) { workerPool(id: $id) { workers { id } } }", { id: pool.id })).workerPool.workers, [], "and leaves the pool");
 
-  gantry.kill("SIGTERM");
-  assert.is((await gantry.exited).code, 0);
+  g.process().kill("SIGTERM");
+  assert.is((await g.process().exited).code, 0, "Gantry stops cleanly");
+});
+
+test("npm start runs a local worker in the default pool: a stack without a pool runs at once, and a restart keeps the pool's token", async () => {
+  if (externalBroker()) return console.log("SKIP: worker broker credentials need the built-in broker (MQTT_BROKER_TYPE=external)");
+  if (!hasGit()) return console.log("SKIP: git is not installed");
+  await g?.close();
+  g = await startGantry({ GANTRY_LOCAL_WORKER: "true" });
+  assert.match(g.process().output(), /Local worker: +[0-9A-Z]{26} in the default pool/);
+  const repo = makeRepository(g.dir);
+  await g.graphql("mutation ($input: StackInput!) { stackCreate(input: $input, manageState: false) { id } }", { input: { name: "poolless", repository: repo.url, branch: "main" } });
+  const run = async () => {
+    const id = (await g!.graphql('mutation { taskCreate(stack: "poolless", command: "echo local", skipInitialization: true) { id } }')).taskCreate.id as string;
+    await waitFor(async () => ["FINISHED", "FAILED"].includes((await g!.state(id)) ?? ""), { timeoutMs: 60_000, intervalMs: 100, what: "the task on the local worker" });
+    return id;
+  };
+  const first = await run();
+  assert.is(await g.state(first), "FINISHED", (await g.note(first)) ?? "");
+  const [pool] = await g.db.sql`select id, generation from worker_pools where is_default`;
+  const [ran] = await g.db.sql`select w.pool_id, w.metadata from run_transitions t join workers w on t.actor = 'worker::' || w.id where t.run_id = ${first} and t.state = 'PERFORMING'`;
+  assert.equal([ran.pool_id, ran.metadata.local], [pool.id, "true"], "the default pool's local worker ran it");
+
+  await g.restart("SIGTERM");
+  const second = await run();
+  assert.is(await g.state(second), "FINISHED", (await g.note(second)) ?? "");
+  const [after] = await g.db.sql`select id, generation from worker_pools where is_default`;
+  assert.equal([after.id, after.generation], [pool.id, pool.generation], "the same pool and secret: the token file was reused");
 });
 
 test.run();

@@ -44,7 +44,7 @@ const app = createApp({
   mqtt: () => null,
   maxBodyBytes: 1024 * 1024,
   mounts: [
-    ["/graphql", graphqlRoutes({ sql: db.sql, log: memoryLogger(), jwtKey, publicUrl, endpoints: { serverUrl: publicUrl, brokerEndpoint: "mqtt://localhost:1984" } })],
+    ["/graphql", graphqlRoutes({ sql: db.sql, log: memoryLogger(), jwtKey, configKey: jwtKey, store: null, publicUrl, endpoints: { serverUrl: publicUrl, brokerEndpoint: "mqtt://localhost:1984" } })],
     ["/bare", bare],
   ],
 });

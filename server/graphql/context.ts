@@ -8,12 +8,17 @@ import type { Space } from "../../shared/spaces/space.ts";
 import { recordAudit } from "../../shared/audit/queries.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { Endpoints } from "../../shared/workers/operations.ts";
+import type { ObjectStore } from "../../shared/storage/object_store.ts";
 
 export type Context = {
   sql: Sql;
   log: Logger;
   actor: Actor | null;
   jwtKey: Buffer;
+  /** Seals stack configuration values at rest. */
+  configKey: Buffer;
+  /** Run logs and other artifacts; null where a test has none. */
+  store: ObjectStore | null;
   audience: string;
   /** Where workers reach Gantry, for worker pool tokens. */
   endpoints: Endpoints;

@@ -12,6 +12,16 @@ import { gql, graphqlApp } from "./testing.ts";
 import { decodePoolToken } from "../../shared/workers/pool_token.ts";
 import { registerWorker } from "../../shared/workers/operations.ts";
 import { deriveKey } from "../../shared/secret_key.ts";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createObjectStore } from "../../shared/storage/create.ts";
+import { chunkKey, LOG_BUCKET } from "../../shared/logs/keys.ts";
+import { encodeChunk } from "../../shared/logs/chunk.ts";
+import { writeState } from "../../shared/state/versions.ts";
+import { blobRoutes } from "../blobs.ts";
+import type { FilesystemObjectStore } from "../../shared/storage/filesystem.ts";
 
 let db: TestDatabase;
 test.before(async () => {
@@ -148,7 +158,7 @@ test("the covered corpus operations run against real data with their example var
   const poolId: string = created.body.data!.workerPoolCreate.id;
   const poolToken = decodePoolToken(created.body.data!.workerPoolCreate.config);
   assert.equal([poolToken.poolId, poolToken.serverUrl], [poolId, "http://gantry.test"]);
-  const keys = { workerToken: deriveKey("k".repeat(32), "worker-token"), runToken: deriveKey("k".repeat(32), "run-token") };
+  const keys = { workerToken: deriveKey("k".repeat(32), "worker-token") };
   const worker = await registerWorker(db.sql, keys, { poolId, secret: poolToken.secret, metadata: { instance_id: "i-1" } }, { brokerEndpoint: "mqtt://gantry.test:1984", heartbeatSeconds: 10 });
   const pools = await run(app, "spacectl-workerpool-list.graphql", token);
   assert.equal(pools.workerPools, [{ id: poolId, name: "pool", description: "", pendingRuns: 0, busyWorkers: 0, workers: [{ id: worker.workerId }] }]);
@@ -173,8 +183,114 @@ test("the covered corpus operations run against real data with their example var
 
   assert.equal(await run(app, "spacectl-stack-delete.graphql", token), { stackDelete: { id: "my-stack" } });
   assert.equal((await gql(app, corpusFile("spacectl-stack-get-by-id.graphql"), { id: "my-stack" }, token)).body, { data: { stack: null } });
+});
 
-  assert.equal([...ran].sort(), [...COVERED], "every covered operation ran");
+test("the stack's environment, outputs and a run's changes through the corpus operations", async () => {
+  const app = graphqlApp(db.sql);
+  const { key, secret } = await insertApiKey(db.sql, "test", { name: "admin2", admin: true });
+  const token = (await gql(app, `mutation ($id: ID!, $s: String!) { apiKeyUser(id: $id, secret: $s) { jwt } }`, { id: key.id, s: secret })).body.data!.apiKeyUser.jwt;
+  await gql(app, `mutation { stackCreate(input: {name: "env", repository: "infra", branch: "main"}, manageState: true, slug: "my-stack") { id } }`, {}, token);
+  assert.equal(await run(app, "spacectl-stack-environment-setvar.graphql", token), { stackConfigAdd: { id: "TF_VAR_region", writeOnly: false, value: "eu-west-1" } });
+  const hidden = { config: { id: "TOKEN", type: "ENVIRONMENT_VARIABLE", value: "s3cr3t-value", writeOnly: true } };
+  assert.equal(await run(app, "spacectl-stack-environment-setvar.graphql", token, {}, hidden), { stackConfigAdd: { id: "TOKEN", writeOnly: true, value: null } });
+  const listed = await run(app, "spacectl-stack-environment-list.graphql", token);
+  assert.equal(
+    listed.stack.runtimeConfig.map((c: { context: unknown; element: { id: string; value: string | null; writeOnly: boolean; type: string; runtime: boolean } }) => [c.context, c.element.id, c.element.value, c.element.writeOnly, c.element.type, c.element.runtime]),
+    [[null, "TF_VAR_region", "eu-west-1", false, "ENVIRONMENT_VARIABLE", false], [null, "TOKEN", null, true, "ENVIRONMENT_VARIABLE", false]],
+  );
+  assert.is(listed.stack.runtimeConfig[1].element.checksum, createHash("sha256").update("s3cr3t-value").digest("hex"));
+  assert.equal(listed.stack.attachedContexts, []);
+  const sealed = await db.sql`select value_sealed from stack_config where id = 'TOKEN'`;
+  assert.not.ok(Buffer.from(sealed[0].value_sealed).toString("latin1").includes("s3cr3t-value"), "the value is sealed at rest");
+  assert.equal(await run(app, "spacectl-stack-environment-delete.graphql", token), { stackConfigDelete: { id: "TF_VAR_region" } });
+  assert.equal(await run(app, "spacectl-stack-environment-delete.graphql", token), { stackConfigDelete: null });
+  const bad = await gql(app, `mutation { stackConfigAdd(stack: "my-stack", config: {id: "../etc/passwd", type: FILE_MOUNT, value: "eA==", writeOnly: false}) { id } }`, {}, token);
+  assert.match(bad.body.errors?.[0]?.message ?? "", /not a valid mount path/);
+
+  assert.equal(await run(app, "spacectl-stack-outputs.graphql", token), { stack: { id: "my-stack", name: "env", outputs: [] } });
+  const runId = (await gql(app, `mutation { runTrigger(stack: "my-stack") { id } }`, {}, token)).body.data!.runTrigger.id;
+  assert.equal(await run(app, "spacectl-run-changes.graphql", token, { "01ABCDEFRUNID": runId }), { stack: { run: { changesV3: [] } } });
+});
+
+test("a run's logs through spacectl's query (the log format is in docs/logs.md)", async () => {
+  const root = mkdtempSync(join(tmpdir(), "gantry-corpus-logs-"));
+  const store = createObjectStore({ type: "filesystem", root, publicUrl: "http://gantry.test", signingKey: new Uint8Array(32).fill(7) });
+  try {
+    const app = graphqlApp(db.sql, { store });
+    const { key, secret } = await insertApiKey(db.sql, "test", { name: "admin3", admin: true });
+    const token = (await gql(app, `mutation ($id: ID!, $s: String!) { apiKeyUser(id: $id, secret: $s) { jwt } }`, { id: key.id, s: secret })).body.data!.apiKeyUser.jwt;
+    await gql(app, `mutation { stackCreate(input: {name: "logs", repository: "infra", branch: "main"}, manageState: true, slug: "logs-stack") { id } }`, {}, token);
+    const runId = (await gql(app, `mutation { runTrigger(stack: "logs-stack") { id } }`, {}, token)).body.data!.runTrigger.id;
+    for (const s of ["READY", "PREPARING", "INITIALIZING", "PLANNING"] as RunState[]) await advanceRun(db.sql, "logs-stack", runId, s);
+    await store.put(LOG_BUCKET, chunkKey({ stackId: "logs-stack", runId, state: "PLANNING", stateVersion: 1 }, 0), encodeChunk({ timestamp: Date.now(), text: "Plan: 1 to add\n" }));
+    const page = await run(app, "spacectl-run-logs.graphql", token, { "my-stack": "logs-stack", "01ABCDEFRUNID": runId }, { stateVersion: 1 });
+    const { nextToken, ...rest } = page.stack.run.logs;
+    assert.equal(rest, { exists: true, finished: false, hasMore: false, messages: [{ message: "Plan: 1 to add\n" }] });
+    assert.type(nextToken, "string");
+  } finally {
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a managed state's outputs, resources and download URL through spacectl's operations", async () => {
+  const root = mkdtempSync(join(tmpdir(), "gantry-corpus-state-"));
+  const store = createObjectStore({ type: "filesystem", root, publicUrl: "http://gantry.test", signingKey: new Uint8Array(32).fill(9) }) as FilesystemObjectStore;
+  try {
+    const app = graphqlApp(db.sql, { store });
+    const { key, secret } = await insertApiKey(db.sql, "test", { name: "admin4", admin: true });
+    const token = (await gql(app, `mutation ($id: ID!, $s: String!) { apiKeyUser(id: $id, secret: $s) { jwt } }`, { id: key.id, s: secret })).body.data!.apiKeyUser.jwt;
+    await gql(app, `mutation { stackCreate(input: {name: "state", repository: "infra", branch: "main", vendorConfig: {terraform: {useSmartSanitization: true}}}, manageState: true, slug: "state-stack") { id } }`, {}, token);
+    const ids = { "my-stack": "state-stack" };
+    const noState = await gql(app, corpusFile("spacectl-stack-state-download-url.graphql"), { input: { stackId: "state-stack" } }, token);
+    assert.match(noState.body.errors?.[0]?.message ?? "", /none written yet/);
+    const runId = (await gql(app, `mutation { runTrigger(stack: "state-stack") { id } }`, {}, token)).body.data!.runTrigger.id;
+    for (const s of ["READY", "PREPARING", "INITIALIZING", "PLANNING", "UNCONFIRMED", "CONFIRMED", "PREPARING_APPLY", "APPLYING"] as RunState[]) await advanceRun(db.sql, "state-stack", runId, s);
+    const state = {
+      version: 4, terraform_version: "1.11.4", serial: 1, lineage: "3f6b1c1e-0000-4000-8000-000000000001",
+      outputs: { name: { value: "web", type: "string" }, password: { value: "hunter2", type: "string", sensitive: true } },
+      resources: [
+        { mode: "managed", type: "terraform_data", name: "a", provider: 'provider["terraform.io/builtin/terraform"]', instances: [{ schema_version: 0, attributes: { id: "x1", input: "hello", output: "hello" }, sensitive_attributes: [] }] },
+        { module: "module.net", mode: "managed", type: "terraform_data", name: "b", provider: 'provider["terraform.io/builtin/terraform"]', each: "list",
+          instances: [{ index_key: 0, status: "tainted", schema_version: 0, attributes: { id: "x2", input: "s3cr3t" }, sensitive_attributes: [[{ type: "get_attr", value: "input" }]] }] },
+      ],
+      check_results: null,
+    };
+    await writeState(db.sql, store, { stackId: "state-stack", bytes: Buffer.from(JSON.stringify(state)), kind: "WRITE", runId, actor: `run::${runId}`, lockId: null, force: false });
+
+    assert.equal(await run(app, "spacectl-stack-outputs.graphql", token, {}, { stackId: "state-stack" }), {
+      stack: { id: "state-stack", name: "state", outputs: [{ id: "name", sensitive: false, description: null, value: '"web"' }, { id: "password", sensitive: true, description: null, value: null }] },
+    });
+    const resources = await run(app, "spacectl-stack-resources.graphql", token, ids);
+    const entities = resources.stack.entities as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(entities.map((e) => [e.id, e.type, e.parent, e.creator?.id ?? null]), [
+      ["module.net", "module", "", null],
+      ["module.net.terraform_data.b[0]", "terraform_data", "module.net", runId],
+      ["terraform_data.a", "terraform_data", "", runId],
+      ["output.name", "output", "", null],
+      ["output.password", "output", "", null],
+    ]);
+    const b = entities[1].vendor.terraform;
+    assert.equal([b.address, b.mode, b.module, b.tainted], ["module.net.terraform_data.b[0]", "managed", "module.net", true]);
+    assert.not.ok(b.values.includes("s3cr3t"), "a sensitive attribute is sanitised");
+    assert.is(JSON.parse(b.values).input.length, 7);
+    assert.is(JSON.parse(entities[2].vendor.terraform.values).input, "hello", "smart sanitisation keeps what is not sensitive");
+    assert.equal(entities[4].vendor.terraform, { sensitive: true, value: null, hash: "" });
+    assert.not.ok(JSON.stringify(resources).includes("hunter2"));
+
+    const { stateDownloadUrl } = await run(app, "spacectl-stack-state-download-url.graphql", token, ids);
+    const url = new URL(stateDownloadUrl.url);
+    const res = await blobRoutes(store).request(url.pathname.replace(/^\/blobs/, "") + url.search);
+    assert.is(res.status, 200);
+    assert.equal(JSON.parse(await res.text()), state, "spacectl's GET of the URL returns the state");
+  } finally {
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("every covered operation ran", () => {
+  assert.equal([...ran].sort(), [...COVERED]);
 });
 
 test.run();

@@ -1,6 +1,7 @@
 // Run queries and mutations: thin wrappers over shared/runs, shaping Spacelift's Run type.
 import { canRetry, isBlocking, isTerminal, type RunType } from "../../shared/runs/run.ts";
 import { getRunById, lockHolder, newestRunId, runHistory, type Run } from "../../shared/runs/queries.ts";
+import { hasLogs } from "../../shared/logs/read_model.ts";
 import { createTask, promoteRun, retryRun, triggerRun, userAction } from "../../shared/runs/operations.ts";
 import { audited, requireActor, seconds, type Context } from "./context.ts";
 
@@ -44,7 +45,6 @@ export const runResolvers = {
     canRetry: (r: Run) => canRetry(r),
     expired: () => false,
     needsApproval: () => false,
-    delta: () => null,
     comments: () => [],
     isMostRecent: async (r: Run, _: Args, ctx: Context) => (await newestRunId(ctx.sql, r.stackId, SAME_LIST[r.type])) === r.id,
     history: async (r: Run, _: Args, ctx: Context) =>
@@ -53,7 +53,7 @@ export const runResolvers = {
         stateVersion: t.stateVersion,
         timestamp: seconds(t.createdAt),
         terminal: isTerminal(t.state),
-        hasLogs: false,
+        hasLogs: hasLogs(t.state),
         note: t.note,
         username: t.actor,
       })),

@@ -3,9 +3,10 @@ import { GantryError } from "../../shared/errors.ts";
 import { atLeast, readableSpaces, requireRole } from "../../shared/auth/roles.ts";
 import { HOOKS, type StackSettings, type VendorConfig } from "../../shared/stacks/stack.ts";
 import { listStacks, searchStacks, type StackSearch, type StackView } from "../../shared/stacks/queries.ts";
-import { createStack, deleteStack, lockStack, readStack, setDisabled, unlockStack, updateStack } from "../../shared/stacks/operations.ts";
+import { deleteStack, lockStack, readStack, setDisabled, unlockStack, updateStack } from "../../shared/stacks/operations.ts";
 import { getRunById, getRun, listRuns } from "../../shared/runs/queries.ts";
 import { getPool } from "../../shared/workers/queries.ts";
+import { createStackWithState } from "../../shared/state/operations.ts";
 import { audited, requireActor, roleOf, seconds, type Context } from "./context.ts";
 
 type Args = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -48,8 +49,8 @@ export const stackResolvers = {
     },
   },
   Mutation: {
-    stackCreate: (_: unknown, { input, manageState, slug }: Args, ctx: Context) =>
-      audited(ctx, "stack.create", "stack", slug ?? null, () => createStack(ctx.sql, requireActor(ctx), input as StackSettings, { manageState, slug }), (s) => s.id),
+    stackCreate: (_: unknown, { input, manageState, slug, stackObjectID }: Args, ctx: Context) =>
+      audited(ctx, "stack.create", "stack", slug ?? null, () => createStackWithState(ctx.sql, ctx.store, requireActor(ctx), input as StackSettings, { manageState, slug, stackObjectID }), (s) => s.id),
     stackUpdate: (_: unknown, { id, input }: Args, ctx: Context) =>
       audited(ctx, "stack.update", "stack", id, () => updateStack(ctx.sql, requireActor(ctx), id, input as StackSettings)),
     stackDelete: (_: unknown, { id, destroyResources }: Args, ctx: Context) =>
@@ -86,7 +87,6 @@ export const stackResolvers = {
     createdAt: (s: StackView) => seconds(s.createdAt),
     trackedCommit: () => null,
     trackedCommitSetBy: () => null,
-    config: () => [],
     attachedContexts: () => [],
     attachedPolicies: () => [],
     moduleVersionsUsed: () => [],

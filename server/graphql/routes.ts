@@ -15,10 +15,22 @@ import { normaliseEmptyArguments } from "./normalise.ts";
 import { limitRule, MAX_QUERY_CHARACTERS } from "./limits.ts";
 import { buildGantrySchema } from "./schema.ts";
 import type { Endpoints } from "../../shared/workers/operations.ts";
+import type { ObjectStore } from "../../shared/storage/object_store.ts";
 
 export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 
-export type GraphqlDeps = Readonly<{ sql: Sql; log: Logger; jwtKey: Buffer; publicUrl: string; endpoints: Endpoints; schema?: GraphQLSchema }>;
+export type GraphqlDeps = Readonly<{
+  sql: Sql;
+  log: Logger;
+  jwtKey: Buffer;
+  /** Seals stack configuration values at rest. */
+  configKey: Buffer;
+  /** Run logs and other artifacts; null where a test has none. */
+  store: ObjectStore | null;
+  publicUrl: string;
+  endpoints: Endpoints;
+  schema?: GraphQLSchema;
+}>;
 
 export function graphqlRoutes(deps: GraphqlDeps): Hono {
   const schema = deps.schema ?? buildGantrySchema();
@@ -36,7 +48,7 @@ export function graphqlRoutes(deps: GraphqlDeps): Hono {
       const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
       const claims = token ? verifyJwt(deps.jwtKey, token, audience) : null;
       const actor = claims ? await actorForKey(deps.sql, claims.sub) : null;
-      return createContext({ sql: deps.sql, log: deps.log, actor, jwtKey: deps.jwtKey, audience, endpoints: deps.endpoints });
+      return createContext({ sql: deps.sql, log: deps.log, actor, jwtKey: deps.jwtKey, configKey: deps.configKey, store: deps.store, audience, endpoints: deps.endpoints });
     },
     formatError: (error) => {
       const original = (error as GraphQLError).originalError;

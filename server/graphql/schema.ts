@@ -6,6 +6,10 @@ import { stackResolvers } from "./resolvers_stacks.ts";
 import { runResolvers } from "./resolvers_runs.ts";
 import { accessResolvers } from "./resolvers_access.ts";
 import { workerResolvers } from "./resolvers_workers.ts";
+import { executionResolvers } from "./resolvers_execution.ts";
+import { logResolvers } from "./resolvers_logs.ts";
+import { stateResolvers } from "./resolvers_state.ts";
+import { vcsResolvers } from "./resolvers_vcs.ts";
 
 type ResolverMap = Record<string, Record<string, unknown>>;
 
@@ -15,7 +19,7 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return out;
 }
 
-export const RESOLVERS: ResolverMap = merge(stackResolvers, runResolvers, accessResolvers, workerResolvers);
+export const RESOLVERS: ResolverMap = merge(stackResolvers, runResolvers, accessResolvers, workerResolvers, executionResolvers, logResolvers, stateResolvers, vcsResolvers);
 
 export function buildGantrySchema(resolvers: ResolverMap = RESOLVERS): GraphQLSchema {
   const schema = buildSchema(SDL);

@@ -26,19 +26,11 @@ const EXPECTED_FAILURES = Object.freeze([
   "spacectl-policy-samples.graphql",
   "spacectl-policy-show.graphql",
   "spacectl-policy-simulate.graphql",
-  "spacectl-run-changes.graphql",
-  "spacectl-run-logs.graphql",
   "spacectl-run-prioritize.graphql",
   "spacectl-run-replan.graphql",
   "spacectl-run-review.graphql",
   "spacectl-stack-dependencies.graphql",
-  "spacectl-stack-environment-delete.graphql",
-  "spacectl-stack-environment-list.graphql",
-  "spacectl-stack-environment-setvar.graphql",
-  "spacectl-stack-outputs.graphql",
-  "spacectl-stack-resources.graphql",
   "spacectl-stack-set-current-commit.graphql",
-  "spacectl-stack-state-download-url.graphql",
 ]);
 
 

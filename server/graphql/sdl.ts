@@ -18,6 +18,15 @@ type Query {
   "Private worker pools the caller can read."
   workerPools: [WorkerPool!]!
   workerPool(id: ID!): WorkerPool
+  "VCS integrations the caller can read (GitHub, GitLab, raw Git). Credentials and webhook secrets are never returned."
+  vcsIntegrations: [VCSIntegration!]!
+  "By id, or the provider's default integration without one."
+  vcsIntegration(provider: VCSProvider!, id: ID): VCSIntegration
+  githubEnterpriseIntegration(id: ID): VCSIntegration
+  gitlabIntegration(id: ID): VCSIntegration
+  "Where GitHub sends webhooks (the integration's own URL with an id)."
+  githubEnterpriseWebhooksEndpoint(id: ID): String!
+  gitlabWebhooksEndpoint(id: ID): String!
 }
 
 type Mutation {
@@ -27,7 +36,8 @@ type Mutation {
   spaceCreate(input: SpaceInput!): Space!
   spaceUpdate(space: ID!, input: SpaceInput!): Space!
   spaceDelete(space: ID!): Space
-  stackCreate(input: StackInput!, manageState: Boolean!, slug: String): Stack!
+  "stackObjectID: an objectId from stateUploadUrl, imported as the new stack's state (manageState must be true)."
+  stackCreate(input: StackInput!, manageState: Boolean!, stackObjectID: String, slug: String): Stack!
   stackUpdate(id: ID!, input: StackInput!): Stack!
   stackDelete(id: ID!, destroyResources: Boolean): Stack
   stackLock(id: ID!, note: String): Stack!
@@ -39,7 +49,14 @@ type Mutation {
   runConfirm(stack: ID!, run: ID, note: String): Run!
   runDiscard(stack: ID!, run: ID, note: String): Run!
   runCancel(stack: ID!, run: ID!, note: String): Run!
+  "Stops an initializing or planning run: STOPPED, and SIGINT to the tool's process group on its worker."
   runStop(stack: ID!, run: ID!, note: String): Run!
+  "Kills a run a worker is executing: FAILED at once, and SIGKILL to the tool's process group."
+  runKill(stack: ID!, run: ID!, note: String): Run!
+  "Adds an environment variable or mounted file to the stack, or replaces the one with the same id (admin)."
+  stackConfigAdd(stack: ID!, config: ConfigInput!): ConfigElement!
+  "Null when the stack has no such element."
+  stackConfigDelete(stack: ID!, id: ID!): ConfigElement
   runRetry(stack: ID!, run: ID!): Run!
   runPromote(stack: ID!, run: ID!): Run!
   "The answer's config is the pool token, shown this once. Gantry's tokens carry a secret, not a certificate: a certificateSigningRequest is accepted and not used."
@@ -52,6 +69,32 @@ type Mutation {
   workerPoolDelete(id: ID!): WorkerPool
   "A drained worker keeps its current run and gets no new one."
   workerDrainSet(workerPool: ID!, id: ID!, drain: Boolean!): Worker!
+  "A GitHub integration (github.com or Enterprise Server): a token, or a GitHub App (appID and privateKey). Without webhookSecret one is generated and returned this once."
+  githubEnterpriseIntegrationCreate(apiHost: String!, userFacingHost: String, appID: String, privateKey: String, token: String, webhookSecret: String, customInput: CustomVCSInput): VCSIntegration!
+  "Credentials and the webhook secret change only when given. Without id: customInput.id, else the default integration."
+  githubEnterpriseIntegrationUpdate(id: ID, apiHost: String, userFacingHost: String, appID: String, privateKey: String, token: String, webhookSecret: String, customInput: CustomVCSUpdateInput): VCSIntegration!
+  githubEnterpriseIntegrationDelete(id: ID): VCSIntegration
+  "A new webhook secret, returned this once."
+  githubEnterpriseIntegrationRegenerateWebhookSecret(id: ID): VCSIntegration!
+  "A GitLab integration. Without webhookSecret one is generated and returned this once."
+  gitlabIntegrationCreate(apiHost: String!, userFacingHost: String, privateToken: String!, webhookSecret: String, customInput: CustomVCSInput): VCSIntegration!
+  gitlabIntegrationUpdate(id: ID, privateToken: String, apiHost: String, userFacingHost: String, webhookSecret: String, customInput: CustomVCSUpdateInput): VCSIntegration!
+  gitlabIntegrationDelete(id: ID): VCSIntegration
+  gitlabIntegrationRegenerateWebhookSecret(id: ID): VCSIntegration!
+  "A raw Git integration: stacks using it are polled for new commits on their tracked branch; username and password (optional) are for https clones."
+  gitIntegrationCreate(username: String, password: String, customInput: CustomVCSInput!): VCSIntegration!
+  gitIntegrationUpdate(id: ID!, username: String, password: String, customInput: CustomVCSUpdateInput): VCSIntegration!
+  gitIntegrationDelete(id: ID!): VCSIntegration
+  "A pre-signed GET of the stack's managed state (current, or versionId), valid 5 minutes: for writers of the stack's space, or readers when external state access is on."
+  stateDownloadUrl(input: StateDownloadUrlInput!): StateDownloadUrl!
+  "A pre-signed PUT for a state file (5 minutes), imported with stackCreate(stackObjectID) or stackManagedStateImport."
+  stateUploadUrl: StateUploadUrl!
+  "Makes an uploaded state the stack's current state (admin). A lower serial or another lineage only with force; refused while the state is locked."
+  stackManagedStateImport(id: ID!, stackObjectID: String!, force: Boolean): StateVersion!
+  "Makes an older state version current again, stored as a new ROLLBACK version (admin); refused while the state is locked."
+  stackManagedStateRollback(id: ID!, version: ID!): StateVersion!
+  "Releases Terraform's lock on the stack's managed state, whoever holds it (admin)."
+  stackManagedStateForceUnlock(id: ID!): Stack!
 }
 
 type Viewer {
@@ -298,18 +341,58 @@ type Worker {
   lastSeenAt: Int
 }
 
+enum ConfigType {
+  ENVIRONMENT_VARIABLE
+  FILE_MOUNT
+}
+
+"An environment variable (id: its name) or a mounted file (id: its path relative to the workspace root; value base64)."
 type ConfigElement {
   id: ID!
+  "hex SHA-256 of the value."
   checksum: String!
+  createdAt: Int!
+  description: String
   runtime: Boolean!
-  type: String!
+  type: ConfigType!
+  "Null when write-only."
+  value: String
   writeOnly: Boolean!
+}
+
+input ConfigInput {
+  id: ID!
+  type: ConfigType!
+  value: String!
+  writeOnly: Boolean!
+  description: String
+}
+
+type ConfigElementContext {
+  id: ID!
+  contextName: String!
+}
+
+"An element of the stack's effective configuration; context is null for the stack's own elements."
+type ConfigElementWithSource {
+  context: ConfigElementContext
+  element: ConfigElement!
+}
+
+"An output of the stack's last apply; a sensitive output's value is never stored."
+type StackOutput {
+  id: ID!
+  sensitive: Boolean!
+  description: String
+  "JSON text; null when sensitive."
+  value: String
 }
 
 type StackContextAttachment {
   contextId: ID!
   contextName: String!
   priority: Int!
+  isAutoattached: Boolean!
   config: [ConfigElement!]!
 }
 
@@ -356,6 +439,8 @@ type Stack {
   branch: String!
   projectRoot: String
   additionalProjectGlobs: [String!]!
+  "The VCS integration the stack uses: the one it names, or its provider's default."
+  vcsIntegration: VCSIntegration
   runnerImage: String
   terraformVersion: String
   vendorConfig: StackConfigVendor!
@@ -381,8 +466,14 @@ type Stack {
   createdAt: Int!
   trackedCommit: Commit
   trackedCommitSetBy: String
-  "Environment variables and mounted files (none until contexts and configuration arrive)."
+  "The stack's own environment variables and mounted files."
   config: [ConfigElement!]!
+  "The effective configuration runs get: the stack's elements (contexts are not available yet)."
+  runtimeConfig: [ConfigElementWithSource!]!
+  "Outputs of the last apply."
+  outputs: [StackOutput!]!
+  "Why the stack needs attention (an apply or destroy whose worker was lost); null otherwise. Cleared when a tracked run finishes."
+  needsAttention: String
   attachedContexts: [StackContextAttachment!]!
   attachedPolicies: [PolicyStackAttachment!]!
   moduleVersionsUsed: [ModuleVersionUsed!]!
@@ -391,6 +482,183 @@ type Stack {
   proposedRuns(before: ID): [Run!]!
   tasks(before: ID): [Run!]!
   run(id: ID!): Run
+  "Versions of the managed state, newest first, 50 a page; pass the last id received as before."
+  stateVersions(before: ID): [StateVersion!]!
+  "The current managed state version; null before the first write."
+  currentStateVersion: StateVersion
+  "Terraform's lock on the managed state; null when unlocked."
+  stateLock: StateLock
+  "The managed state's resources: Terraform resource instances (values sanitised), their modules, and the outputs."
+  entities: [ManagedEntity!]!
+}
+
+input StateDownloadUrlInput {
+  stackId: ID!
+  "Gantry: one version of the state; the current one by default."
+  versionId: ID
+}
+
+type StateDownloadUrl {
+  url: String!
+}
+
+type StateUploadUrl {
+  objectId: String!
+  url: String!
+}
+
+enum StateVersionKind {
+  WRITE
+  IMPORT
+  ROLLBACK
+}
+
+"A version of a stack's managed state: WRITE by a run, IMPORT of an upload, ROLLBACK to an older version (rolledBackFrom)."
+type StateVersion {
+  id: ID!
+  serial: Int!
+  lineage: String!
+  terraformVersion: String!
+  "Bytes."
+  size: Int!
+  "hex SHA-256 of the state file."
+  checksum: String!
+  kind: StateVersionKind!
+  "An admin accepted a lower serial or another lineage."
+  forced: Boolean!
+  rolledBackFrom: ID
+  run: Run
+  actor: String!
+  createdAt: Int!
+  current: Boolean!
+}
+
+"Terraform's lock: its ID (for terraform force-unlock), the run holding it, and what Terraform said about itself."
+type StateLock {
+  id: ID!
+  run: Run
+  "Terraform's Who (user@host)."
+  holder: String
+  "Terraform's Operation (OperationTypePlan, OperationTypeApply, …)."
+  operation: String
+  "The lock info JSON as Terraform sent it."
+  info: String!
+  createdAt: Int!
+}
+
+type ManagedEntity {
+  id: ID!
+  address: String!
+  name: String!
+  "The enclosing module's address; empty at the root."
+  parent: String!
+  type: String!
+  "Always null: drift detection is not available yet."
+  drifted: Int
+  "The run whose state write first held the resource; null for imported states."
+  creator: Run
+  "The run whose state write last changed it."
+  updater: Run
+  thirdPartyMetadata: String
+  vendor: EntityVendor!
+}
+
+union EntityVendor = EntityVendorAnsible | EntityVendorCloudFormation | EntityVendorKubernetes | EntityVendorPulumi | EntityVendorTerraform
+
+type EntityVendorAnsible {
+  ansible: AnsibleEntity!
+}
+
+union AnsibleEntity = AnsibleResource
+
+type AnsibleResource {
+  data: String!
+}
+
+type EntityVendorCloudFormation {
+  cloudFormation: CloudFormationEntity!
+}
+
+union CloudFormationEntity = CloudFormationResource | CloudFormationOutput
+
+type CloudFormationResource {
+  logicalResourceId: String!
+  physicalResourceId: String!
+  template: String!
+}
+
+type CloudFormationOutput {
+  description: String
+  export: String
+  value: String!
+}
+
+type EntityVendorKubernetes {
+  kubernetes: KubernetesEntity!
+}
+
+union KubernetesEntity = KubernetesResource | KubernetesRoot
+
+type KubernetesResource {
+  data: String!
+}
+
+type KubernetesRoot {
+  phantom: Boolean!
+}
+
+type EntityVendorPulumi {
+  pulumi: PulumiEntity!
+}
+
+union PulumiEntity = PulumiOutput | PulumiStack | PulumiResource
+
+type PulumiOutput {
+  sensitive: Boolean!
+  value: String
+  hash: String!
+}
+
+type PulumiStack {
+  phantom: Boolean!
+}
+
+type PulumiResource {
+  urn: String!
+  id: String
+  provider: String
+  parent: String
+  outputs: String
+}
+
+type EntityVendorTerraform {
+  terraform: TerraformEntity!
+}
+
+union TerraformEntity = TerraformResource | TerraformModule | TerraformOutput
+
+type TerraformResource {
+  address: String!
+  "managed or data."
+  mode: String!
+  "The module address; empty at the root."
+  module: String!
+  provider: String!
+  tainted: Boolean!
+  "JSON of the attributes, sanitised: sensitive ones (smart sanitisation) or every string, as the first 7 hex characters of their SHA-256."
+  values: String!
+}
+
+type TerraformModule {
+  phantom: Boolean!
+}
+
+type TerraformOutput {
+  sensitive: Boolean!
+  "JSON text; null when sensitive."
+  value: String
+  "hex SHA-256 of the value's JSON text; empty when sensitive (the value is never stored)."
+  hash: String!
 }
 
 union StackConfigVendor = StackConfigVendorAnsible | StackConfigVendorCloudFormation | StackConfigVendorKubernetes | StackConfigVendorOpenTofu | StackConfigVendorPulumi | StackConfigVendorTerraform | StackConfigVendorTerragrunt
@@ -518,6 +786,8 @@ input StackInput {
   branch: String!
   projectRoot: String
   additionalProjectGlobs: [String!]
+  "A VCS integration of the stack's provider; null: the provider's default."
+  vcsIntegrationId: ID
   vendorConfig: VendorConfigInput
   workerPool: ID
   runnerImage: String
@@ -594,6 +864,25 @@ type RunComment {
   username: String!
 }
 
+input RunChangesInput {
+  dummy: Boolean
+}
+
+type RunResourceChangeMetadata {
+  "The change: CREATE, UPDATE, DELETE, REPLACE, READ or NO_OP."
+  type: String!
+}
+
+type RunResourceChange {
+  address: String!
+  previousAddress: String
+  metadata: RunResourceChangeMetadata!
+}
+
+type RunChangesGroup {
+  resources: [RunResourceChange!]!
+}
+
 type RunDelta {
   addCount: Int!
   changeCount: Int!
@@ -621,10 +910,77 @@ type Run {
   needsApproval: Boolean!
   "Plan summary; null until a worker has planned the run."
   delta: RunDelta
+  "The planned resource changes (input is accepted and not used)."
+  changesV3(input: RunChangesInput): [RunChangesGroup!]!
   comments: [RunComment!]!
   "Newest first."
   history: [RunStateTransition!]!
   "For a QUEUED blocking run: the run holding the stack's lock ahead of it."
   blockedBy: Run
+  "One page of a state's logs (stateVersion: the latest version by default). First call token null, then the previous nextToken; poll while hasMore is false until finished."
+  logs(state: RunState!, token: String, stateVersion: Int): RunLogs
+}
+
+type LogMessage {
+  "One line (with its newline), as the tool wrote it; secrets masked."
+  message: String!
+  "Unix seconds."
+  timestamp: Int!
+}
+
+type RunLogs {
+  "Some output of this state version was stored."
+  exists: Boolean!
+  "Always false: Gantry keeps logs until the bucket's lifecycle removes them."
+  expired: Boolean!
+  "The stream is complete and everything was returned: stop polling."
+  finished: Boolean!
+  "More can be read right now: ask again at once with nextToken."
+  hasMore: Boolean!
+  messages: [LogMessage!]!
+  "Where the next call continues; opaque, never null."
+  nextToken: String
+}
+
+"A VCS integration. Credentials and webhook secrets are write-only: sealed at rest, never returned (except a webhook secret Gantry generates, once)."
+type VCSIntegration {
+  id: ID!
+  name: String!
+  description: String
+  labels: [String!]!
+  space: Space!
+  provider: VCSProvider!
+  isDefault: Boolean!
+  apiHost: String!
+  userFacingHost: String!
+  appID: String
+  "Where the provider sends webhooks; null for raw Git."
+  webhookURL: String
+  "Only in the answer of the call that generated it; otherwise null."
+  webhookSecret: String
+  hasCredentials: Boolean!
+  createdAt: Int!
+  updatedAt: Int!
+}
+
+input CustomVCSInput {
+  name: String!
+  spaceID: ID!
+  labels: [String!]
+  description: String
+  isDefault: Boolean
+  "Accepted for compatibility; Gantry reports one check per stack."
+  vcsChecks: String
+  "Accepted for compatibility; workers always clone with git."
+  useGitCheckout: Boolean
+}
+
+input CustomVCSUpdateInput {
+  id: ID
+  space: ID
+  labels: [String!]
+  description: String
+  vcsChecks: String
+  useGitCheckout: Boolean
 }
 `;

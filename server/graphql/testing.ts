@@ -7,13 +7,17 @@ import { deriveKey } from "../../shared/secret_key.ts";
 import { insertApiKey, type NewApiKey } from "../../shared/auth/queries.ts";
 import { createApp } from "../app.ts";
 import { graphqlRoutes } from "./routes.ts";
+import type { ObjectStore } from "../../shared/storage/object_store.ts";
 
 export const PUBLIC_URL = "http://gantry.test";
 export const ENDPOINTS = Object.freeze({ serverUrl: PUBLIC_URL, brokerEndpoint: "mqtt://gantry.test:1984" });
 export const JWT_KEY = deriveKey("a-test-secret-key-that-is-long-enough", "jwt");
 
-export function graphqlApp(sql: Sql): Hono {
-  return createApp({ sql, log: memoryLogger(), mqtt: () => null, maxBodyBytes: 10 * 1024 * 1024, mounts: [["/graphql", graphqlRoutes({ sql, log: memoryLogger(), jwtKey: JWT_KEY, publicUrl: PUBLIC_URL, endpoints: ENDPOINTS })]] });
+export const CONFIG_KEY = deriveKey("a-test-secret-key-that-is-long-enough", "config-elements");
+
+export function graphqlApp(sql: Sql, options: Readonly<{ store?: ObjectStore }> = {}): Hono {
+  const routes = graphqlRoutes({ sql, log: memoryLogger(), jwtKey: JWT_KEY, configKey: CONFIG_KEY, store: options.store ?? null, publicUrl: PUBLIC_URL, endpoints: ENDPOINTS });
+  return createApp({ sql, log: memoryLogger(), mqtt: () => null, maxBodyBytes: 10 * 1024 * 1024, mounts: [["/graphql", routes]] });
 }
 
 export type GqlResult = { status: number; body: { data?: Record<string, any> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> } }; // eslint-disable-line @typescript-eslint/no-explicit-any

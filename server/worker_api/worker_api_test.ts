@@ -5,129 +5,54 @@
 // reports with run tokens.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import mqtt, { type MqttClient } from "mqtt";
-import { testDatabase, type TestDatabase } from "../../shared/db/testing.ts";
-import { loadConfig, type Config } from "../../shared/config/config.ts";
-import { memoryLogger } from "../../shared/log.ts";
-import { startServer, type RunningServer } from "../server.ts";
-import { startDrain, type Drain } from "../../drain/drain.ts";
-import { defaultRegistry } from "../../drain/registry.ts";
+import mqtt from "mqtt";
 import { waitFor } from "../../shared/testing/wait.ts";
 import { externalBroker } from "../../shared/testing/mqtt.ts";
 import { readonlyTopic, writeonlyTopic } from "../../shared/mqtt/topics.ts";
 import { SYSTEM_ACTOR } from "../../shared/auth/roles.ts";
-import { createStack, deleteStack } from "../../shared/stacks/operations.ts";
+import { deleteStack } from "../../shared/stacks/operations.ts";
 import { createTask, triggerRun } from "../../shared/runs/operations.ts";
-import { getRunById } from "../../shared/runs/queries.ts";
-import { createWorkerPool, deleteWorkerPool, resetWorkerPool, setWorkerDrained } from "../../shared/workers/operations.ts";
+import { deleteWorkerPool, resetWorkerPool, setWorkerDrained } from "../../shared/workers/operations.ts";
 import { expireAssignments } from "../../shared/workers/assignment.ts";
 import { decodePoolToken } from "../../shared/workers/pool_token.ts";
-import type { AcceptResponse, Assign, RegisterResponse } from "../../shared/workers/protocol.ts";
+import type { AcceptResponse, Assign } from "../../shared/workers/protocol.ts";
+import { assignsOf, startWorkerHarness, type TestWorker, type WorkerHarness } from "./testing.ts";
 
 const external = externalBroker();
-let db: TestDatabase;
-let server: RunningServer;
-let drain: Drain;
-let config: Config;
-const dataDir = mkdtempSync(join(tmpdir(), "gantry-workers-"));
-const clients: MqttClient[] = [];
-
+let h: WorkerHarness;
 test.before(async () => {
-  db = await testDatabase({ max: 20 });
-  config = loadConfig({
-    GANTRY_DATA_DIR: dataDir,
-    SERVER_HOST: "127.0.0.1",
-    SERVER_PORT: "0",
-    SERVER_DOMAIN: "127.0.0.1:0",
-    MQTT_BROKER_BUILTIN_HOST: "127.0.0.1",
-    MQTT_BROKER_BUILTIN_PORT: "0",
-    WORKER_ACCEPT_TIMEOUT_SECONDS: "1",
-    WORKER_HEARTBEAT_SECONDS: "1",
-    WORKER_TIMEOUT_SECONDS: "30",
-    QUEUE_POLL_INTERVAL_MS: "50",
-  });
-  if (external) return;
-  server = await startServer({ config, sql: db.sql, log: memoryLogger(), secretKey: "a-secret-key-for-the-worker-tests-0123456789" });
-  drain = await startDrain({
-    sql: db.sql,
-    log: memoryLogger(),
-    registry: defaultRegistry({ mqtt: server.mqtt, settings: { acceptTimeoutSeconds: 1, workerTimeoutSeconds: 30 } }),
-    queue: config.queue,
-    shutdownTimeoutSeconds: 2,
-    queues: ["async", "async_fifo", "worker_messages"],
-  });
+  if (!external) h = await startWorkerHarness();
 });
 test.after(async () => {
-  await Promise.all(clients.map((c) => c.endAsync(true)));
-  await drain?.stop();
-  await server?.stop();
-  await db.drop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await h?.close();
 });
-
-const endpoints = () => ({ serverUrl: server.url, brokerEndpoint: server.brokerEndpoint });
-
-async function post<T>(path: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${server.url}/worker${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
-
-type TestWorker = RegisterResponse & { client: MqttClient; assigns: Assign[] };
-
-/** Registers over HTTPS and connects to the broker with the credentials received, as worker/ does. */
-async function worker(token: string, metadata: Record<string, string> = {}): Promise<TestWorker> {
-  const t = decodePoolToken(token);
-  const res = await post<RegisterResponse>("/register", { poolId: t.poolId, secret: t.secret, metadata });
-  assert.is(res.status, 200, JSON.stringify(res.body));
-  const reg = res.body;
-  const client = await mqtt.connectAsync(reg.broker.endpoint, { username: reg.broker.username, password: reg.broker.password, reconnectPeriod: 0, connectTimeout: 5000 });
-  clients.push(client);
-  const assigns: Assign[] = [];
-  client.on("message", (_topic, payload) => {
-    const message = JSON.parse(payload.toString());
-    if (message.type === "assign") assigns.push(message);
-  });
-  const granted = await client.subscribeAsync(readonlyTopic(reg.poolId, reg.workerId), { qos: 1 });
-  assert.is(granted[0].qos, 1, "a worker may subscribe to its own readonly topic");
-  await client.publishAsync(writeonlyTopic(reg.poolId, reg.workerId), JSON.stringify({ type: "heartbeat", runId: null }), { qos: 1 });
-  await waitFor(async () => (await db.sql`select last_seen_at from workers where id = ${reg.workerId}`)[0].last_seen_at !== null, { what: "the first heartbeat" });
-  return { ...reg, client, assigns };
-}
-
-const runState = async (id: string) => (await getRunById(db.sql, id))?.state;
-
-async function pool(name: string) {
-  return createWorkerPool(db.sql, SYSTEM_ACTOR, { name }, endpoints());
-}
-
-async function stack(name: string, workerPool: string) {
-  return createStack(db.sql, SYSTEM_ACTOR, { name, repository: "file:///nowhere", branch: "main", workerPool });
-}
+const post = <T>(path: string, body: unknown, token?: string) => h.post<T>(path, body, token);
+const worker = async (token: string, metadata: Record<string, string> = {}) => {
+  const w = await h.worker(token, metadata);
+  return Object.defineProperty(w, "assigns", { get: () => assignsOf(w) }) as TestWorker & { readonly assigns: Assign[] };
+};
+const pool = (name: string) => h.pool(name);
+const stack = (name: string, workerPool: string) => h.stack(name, workerPool);
+const runState = (id: string) => h.runState(id);
+const endpoints = () => h.endpoints();
 
 test("registration: the pool token works, a wrong secret does not; a reset retires old tokens and their workers", async () => {
   if (external) return console.log("SKIP: worker broker credentials need the built-in broker (MQTT_BROKER_TYPE=external)");
   const { pool: p, token } = await pool("registration");
   const decoded = decodePoolToken(token);
-  assert.equal([decoded.serverUrl, decoded.broker.endpoint, decoded.poolId], [server.url, server.brokerEndpoint, p.id]);
-  const [row] = await db.sql`select encode(secret_hash, 'hex') as hash from worker_pools where id = ${p.id}`;
+  assert.equal([decoded.serverUrl, decoded.broker.endpoint, decoded.poolId], [h.server.url, h.server.brokerEndpoint, p.id]);
+  const [row] = await h.db.sql`select encode(secret_hash, 'hex') as hash from worker_pools where id = ${p.id}`;
   assert.not.ok(row.hash.includes(Buffer.from(decoded.secret).toString("hex")), "only a hash of the secret is stored");
 
   const bad = await post<{ error: { code: string } }>("/register", { poolId: p.id, secret: "x".repeat(43), metadata: {} });
   assert.is(bad.status, 401);
   const w = await worker(token, { instance_id: "i-123" });
   assert.match(w.workerId, /^[0-9A-Z]{26}$/);
-  const [stored] = await db.sql`select metadata, encode(secret_hash, 'hex') as hash from workers where id = ${w.workerId}`;
+  const [stored] = await h.db.sql`select metadata, encode(secret_hash, 'hex') as hash from workers where id = ${w.workerId}`;
   assert.equal(stored.metadata, { instance_id: "i-123" });
   assert.ok(!stored.hash.includes(Buffer.from(w.broker.password).toString("hex")));
 
-  const { token: fresh } = await resetWorkerPool(db.sql, SYSTEM_ACTOR, p.id, endpoints());
+  const { token: fresh } = await resetWorkerPool(h.db.sql, SYSTEM_ACTOR, p.id, endpoints());
   assert.is((await post("/register", { poolId: p.id, secret: decoded.secret, metadata: {} })).status, 401, "the old token stops working");
   assert.is((await post("/leave", {}, w.workerToken)).status, 401, "so does the worker registered with it");
   try {
@@ -158,7 +83,7 @@ test("ACL: two registered workers reach only their own topics and never read eac
   const seenByB: string[] = [];
   a.client.on("message", (topic) => seenByA.push(topic));
   b.client.on("message", (topic) => seenByB.push(topic));
-  const link = server.mqtt()!;
+  const link = h.server.mqtt()!;
   await link.publish(readonlyTopic(b.poolId, b.workerId), JSON.stringify({ type: "exit", reason: "for b" }));
   await waitFor(() => seenByB.length === 1, { what: "b to receive its message" });
   await link.publish(readonlyTopic(a.poolId, a.workerId), JSON.stringify({ type: "exit", reason: "for a" }));
@@ -175,7 +100,6 @@ test("ACL: two registered workers reach only their own topics and never read eac
   await waitFor(() => heard.includes(own), { what: "a's own heartbeat to reach the server" });
   for (const forged of [writeonlyTopic(b.poolId, b.workerId), readonlyTopic(b.poolId, b.workerId)]) {
     const c = await mqtt.connectAsync(a.broker.endpoint, { username: a.broker.username, password: a.broker.password, reconnectPeriod: 0 });
-    clients.push(c);
     const closed = new Promise<void>((resolve) => c.once("close", () => resolve()));
     c.publish(forged, JSON.stringify({ type: "exit", reason: "forged" }), { qos: 1 });
     await closed;
@@ -188,10 +112,10 @@ test("heartbeats go through the worker_messages queue and mark the worker as see
   if (external) return console.log("SKIP: needs the built-in broker (MQTT_BROKER_TYPE=external)");
   const { token } = await pool("heartbeats");
   const w = await worker(token);
-  await db.sql`update workers set last_seen_at = now() - interval '1 hour' where id = ${w.workerId}`;
-  assert.is((await db.sql`select count(*)::int as n from workers where id = ${w.workerId} and last_seen_at > now() - interval '1 minute'`)[0].n, 0);
+  await h.db.sql`update workers set last_seen_at = now() - interval '1 hour' where id = ${w.workerId}`;
+  assert.is((await h.db.sql`select count(*)::int as n from workers where id = ${w.workerId} and last_seen_at > now() - interval '1 minute'`)[0].n, 0);
   await w.client.publishAsync(writeonlyTopic(w.poolId, w.workerId), JSON.stringify({ type: "heartbeat", runId: null }), { qos: 1 });
-  await waitFor(async () => (await db.sql`select last_seen_at > now() - interval '1 minute' as fresh from workers where id = ${w.workerId}`)[0].fresh, {
+  await waitFor(async () => (await h.db.sql`select last_seen_at > now() - interval '1 minute' as fresh from workers where id = ${w.workerId}`)[0].fresh, {
     what: "the heartbeat to be recorded",
   });
 });
@@ -204,8 +128,8 @@ test("scheduling: READY runs go to idle workers of the stack's own pool, in prio
   await stack("sched-b", mine.id);
   const stranger = await worker(otherToken);
   // Queued before any worker of the pool exists: they wait in READY.
-  const proposed = await triggerRun(db.sql, SYSTEM_ACTOR, "sched-a", { type: "PROPOSED" });
-  const task = await createTask(db.sql, SYSTEM_ACTOR, "sched-b", "true", false);
+  const proposed = await triggerRun(h.db.sql, SYSTEM_ACTOR, "sched-a", { type: "PROPOSED" });
+  const task = await createTask(h.db.sql, SYSTEM_ACTOR, "sched-b", "true", false);
   await waitFor(async () => (await runState(proposed.id)) === "READY" && (await runState(task.id)) === "READY", { what: "both runs to be READY" });
 
   const w = await worker(token, { slot: "1" });
@@ -236,9 +160,9 @@ test("scheduling: READY runs go to idle workers of the stack's own pool, in prio
   assert.is((await post(`/runs/${task.id}/state`, { state: "APPLYING" }, runToken)).status, 409, "only edges of the task's state graph");
   assert.is((await post(`/runs/${task.id}/state`, { state: "FINISHED", note: "done" }, runToken)).status, 200);
   assert.is(await runState(task.id), "FINISHED");
-  assert.is((await db.sql`select run_id from workers where id = ${w.workerId}`)[0].run_id, null, "the worker is free again");
+  assert.is((await h.db.sql`select run_id from workers where id = ${w.workerId}`)[0].run_id, null, "the worker is free again");
   assert.is((await post(`/runs/${task.id}/state`, { state: "FINISHED" }, runToken)).status, 409, "the token dies with the assignment");
-  const history = await db.sql`select state, actor from run_transitions where run_id = ${task.id} order by seq`;
+  const history = await h.db.sql`select state, actor from run_transitions where run_id = ${task.id} order by seq`;
   assert.equal(history.map((h) => h.state), ["QUEUED", "READY", "PREPARING", "PERFORMING", "FINISHED"]);
   assert.is(history[3].actor, `worker::${w.workerId}`);
   assert.equal(stranger.assigns, [], "a stack runs only on workers of its own pool");
@@ -251,20 +175,20 @@ test("a worker that does not accept in time loses the run to another; drained wo
   await stack("deadline-stack", p.id);
   const silent = await worker(token);
   const drained = await worker(token);
-  await setWorkerDrained(db.sql, SYSTEM_ACTOR, p.id, drained.workerId, true);
-  const run = await createTask(db.sql, SYSTEM_ACTOR, "deadline-stack", "true", false);
+  await setWorkerDrained(h.db.sql, SYSTEM_ACTOR, p.id, drained.workerId, true);
+  const run = await createTask(h.db.sql, SYSTEM_ACTOR, "deadline-stack", "true", false);
   await waitFor(() => silent.assigns.length === 1, { what: "the assignment to the silent worker" });
-  await waitFor(async () => (await expireAssignments(db.sql)).runs.includes(run.id), { what: "the accept deadline to pass", timeoutMs: 5000, intervalMs: 100 });
+  await waitFor(async () => (await expireAssignments(h.db.sql)).runs.includes(run.id), { what: "the accept deadline to pass", timeoutMs: 5000, intervalMs: 100 });
   assert.is(await runState(run.id), "READY", "the run waits in READY again");
   assert.is((await post(`/runs/${run.id}/accept`, {}, silent.workerToken)).status, 409, "too late to accept");
 
   // The drained worker is undrained: the run goes to it (or back to the silent one, which is idle too).
-  await setWorkerDrained(db.sql, SYSTEM_ACTOR, p.id, drained.workerId, false);
+  await setWorkerDrained(h.db.sql, SYSTEM_ACTOR, p.id, drained.workerId, false);
   await waitFor(() => drained.assigns.length + silent.assigns.length === 2, { what: "a new assignment" });
   const taker = drained.assigns.length === 1 ? drained : silent;
   assert.is((await post(`/runs/${run.id}/accept`, {}, taker.workerToken)).status, 200);
-  await deleteStack(db.sql, SYSTEM_ACTOR, "deadline-stack");
-  assert.is((await db.sql`select run_id from workers where id = ${taker.workerId}`)[0].run_id, null, "deleting the stack frees its worker");
+  await deleteStack(h.db.sql, SYSTEM_ACTOR, "deadline-stack");
+  assert.is((await h.db.sql`select run_id from workers where id = ${taker.workerId}`)[0].run_id, null, "deleting the stack frees its worker");
 });
 
 test("a stack names an existing pool; a pool in use cannot be deleted", async () => {
@@ -278,7 +202,7 @@ test("a stack names an existing pool; a pool in use cannot be deleted", async ()
   const { pool: p } = await pool("in-use");
   await stack("uses-pool", p.id);
   try {
-    await deleteWorkerPool(db.sql, SYSTEM_ACTOR, p.id);
+    await deleteWorkerPool(h.db.sql, SYSTEM_ACTOR, p.id);
     assert.unreachable();
   } catch (error) {
     assert.match((error as Error).message, /used by stacks uses-pool/);

@@ -34,6 +34,8 @@ export type Config = Readonly<{
     builtinPort: number;
     username: string | null;
     password: string | null;
+    /** Credentials handed to workers for an external broker; null: each worker's own. */
+    worker: Readonly<{ username: string; password: string }> | null;
   }>;
   objectStorage: Readonly<{
     type: "filesystem" | "s3";
@@ -59,6 +61,11 @@ export type Config = Readonly<{
     timeoutSeconds: number;
     acceptTimeoutSeconds: number;
   }>;
+  runs: Readonly<{ timeoutSeconds: number; noOutputTimeoutSeconds: number }>;
+  /** Managed Terraform state (shared/state). */
+  state: Readonly<{ maxBytes: number }>;
+  /** The all-in-one process runs a worker in the default pool. */
+  localWorker: boolean;
   shutdownTimeoutSeconds: number;
 }>;
 
@@ -112,6 +119,7 @@ export function loadConfig(env: Env = readEnv()): Config {
       builtinPort,
       username: get("MQTT_BROKER_USERNAME"),
       password: get("MQTT_BROKER_PASSWORD"),
+      worker: workerBrokerCredentials(get("MQTT_BROKER_WORKER_USERNAME"), get("MQTT_BROKER_WORKER_PASSWORD"), mqttType),
     },
     objectStorage: {
       type: storageType,
@@ -143,6 +151,9 @@ export function loadConfig(env: Env = readEnv()): Config {
       timeoutSeconds: workerTimeout,
       acceptTimeoutSeconds: get("WORKER_ACCEPT_TIMEOUT_SECONDS"),
     },
+    runs: { timeoutSeconds: get("RUN_TIMEOUT_SECONDS"), noOutputTimeoutSeconds: get("RUN_NO_OUTPUT_TIMEOUT_SECONDS") },
+    state: { maxBytes: get("STATE_MAX_BYTES") },
+    localWorker: get("GANTRY_LOCAL_WORKER"),
     shutdownTimeoutSeconds: get("GANTRY_SHUTDOWN_TIMEOUT_SECONDS"),
   };
   return deepFreeze(config);
@@ -186,4 +197,11 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+function workerBrokerCredentials(username: string | null, password: string | null, type: "builtin" | "external"): { username: string; password: string } | null {
+  if ((username === null) !== (password === null)) throw new ConfigError(username === null ? "MQTT_BROKER_WORKER_USERNAME" : "MQTT_BROKER_WORKER_PASSWORD", "must be set together with its pair");
+  if (username === null || password === null) return null;
+  if (type === "builtin") throw new ConfigError("MQTT_BROKER_WORKER_USERNAME", "applies to an external broker only (MQTT_BROKER_TYPE=external): the built-in broker gives each worker its own credentials");
+  return { username, password };
 }

@@ -73,6 +73,14 @@ test("external MQTT requires an endpoint", () => {
   assert.match(refused({ MQTT_BROKER_TYPE: "external" }).message, /MQTT_BROKER_ENDPOINT is required/);
 });
 
+test("shared worker credentials for an external broker: both or neither, and only for an external broker", () => {
+  const external = { MQTT_BROKER_TYPE: "external", MQTT_BROKER_ENDPOINT: "mqtt://broker:1883" };
+  assert.is(loadConfig(external).mqtt.worker, null);
+  assert.equal(loadConfig({ ...external, MQTT_BROKER_WORKER_USERNAME: "workers", MQTT_BROKER_WORKER_PASSWORD: "pw" }).mqtt.worker, { username: "workers", password: "pw" });
+  assert.throws(() => loadConfig({ ...external, MQTT_BROKER_WORKER_USERNAME: "workers" }), /MQTT_BROKER_WORKER_PASSWORD must be set together/);
+  assert.throws(() => loadConfig({ MQTT_BROKER_WORKER_USERNAME: "w", MQTT_BROKER_WORKER_PASSWORD: "pw" }), /applies to an external broker only/);
+});
+
 test("a database URL's password never appears in an error", () => {
   const error = refused({ DATABASE_URL: "mysql://user:hunter2hunter2@db/x" });
   assert.not.match(error.message, /hunter2/);

@@ -149,6 +149,13 @@ export const VARIABLES: readonly Variable[] = Object.freeze([
   { name: "MQTT_BROKER_BUILTIN_PORT", doc: "Port of the built-in broker.", default: 1984, parse: port },
   { name: "MQTT_BROKER_USERNAME", doc: "Username Gantry's own processes use on an external broker.", default: null, parse: text },
   { name: "MQTT_BROKER_PASSWORD", doc: "Password Gantry's own processes use on an external broker.", default: null, secret: true, parse: text },
+  {
+    name: "MQTT_BROKER_WORKER_USERNAME",
+    doc: "Username workers get at registration for an external broker (with MQTT_BROKER_WORKER_PASSWORD). Unset: each worker gets its own id and a random password, which only the built-in broker checks. Workers connect with their worker id as client id, so a broker ACL can use it (docs/workers.md).",
+    default: null,
+    parse: text,
+  },
+  { name: "MQTT_BROKER_WORKER_PASSWORD", doc: "Password workers get at registration for an external broker.", default: null, secret: true, parse: text },
   { name: "OBJECT_STORAGE_TYPE", doc: "`filesystem` (files under the data directory, signed URLs served by the server) or `s3`.", default: "filesystem", parse: oneOf("filesystem", "s3") },
   { name: "OBJECT_STORAGE_FILESYSTEM_ROOT", doc: "Root folder of filesystem storage.", default: null, shownDefault: "$GANTRY_DATA_DIR/objects", parse: (raw: string) => resolvePath(raw) },
   { name: "OBJECT_STORAGE_S3_ENDPOINT", doc: "S3 endpoint URL for S3-compatible stores (MinIO…); unset for AWS.", default: null, parse: url("http", "https") },
@@ -186,5 +193,19 @@ export const VARIABLES: readonly Variable[] = Object.freeze([
     parse: integer(2, 86400),
   },
   { name: "WORKER_ACCEPT_TIMEOUT_SECONDS", doc: "How long a worker has to accept a run assigned to it before the run goes to another worker.", default: 30, parse: integer(1, 3600) },
+  {
+    name: "GANTRY_LOCAL_WORKER",
+    doc: "Whether the all-in-one `npm start` also runs one worker in the default pool (stacks that name no pool run there). Its pool token is kept in the data directory.",
+    default: true,
+    parse: boolean,
+  },
+  { name: "RUN_TIMEOUT_SECONDS", doc: "The longest a run may spend on a worker (per hand-over: planning, then applying); the worker stops the tool and the run fails.", default: 4200, parse: integer(10, 7 * 86400) },
+  { name: "RUN_NO_OUTPUT_TIMEOUT_SECONDS", doc: "The longest a run's tool may go without printing anything before the worker stops it and the run fails.", default: 420, parse: integer(5, 86400) },
+  {
+    name: "STATE_MAX_BYTES",
+    doc: "Largest Terraform state a run may write through the managed state backend; bigger ones are refused with 413 and the current state stays. (Imports through stateUploadUrl: up to 100 MiB.)",
+    default: 64 * 1024 * 1024,
+    parse: integer(1024, 2 ** 31),
+  },
   { name: "GANTRY_SHUTDOWN_TIMEOUT_SECONDS", doc: "On SIGTERM, how long running jobs may finish before their leases are returned.", default: 30, parse: integer(0, 3600) },
 ]);

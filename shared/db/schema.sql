@@ -89,6 +89,20 @@ create table queue_jobs (
   constraint queue_jobs_queue_check CHECK ((queue = ANY (ARRAY['webhooks'::text, 'async'::text, 'async_fifo'::text, 'cronjobs'::text, 'worker_messages'::text])))
 );
 
+create table run_plans (
+  run_id text not null,
+  add_count integer not null,
+  change_count integer not null,
+  destroy_count integer not null,
+  resources jsonb default '[]'::jsonb not null,
+  created_at timestamp with time zone default now() not null,
+  constraint run_plans_add_count_check CHECK ((add_count >= 0)),
+  constraint run_plans_change_count_check CHECK ((change_count >= 0)),
+  constraint run_plans_destroy_count_check CHECK ((destroy_count >= 0)),
+  constraint run_plans_pkey PRIMARY KEY (run_id),
+  constraint run_plans_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+);
+
 create table run_transitions (
   run_id text not null,
   seq integer not null,
@@ -154,6 +168,69 @@ create table spaces (
   constraint spaces_pkey PRIMARY KEY (id)
 );
 
+create table stack_config (
+  stack_id text not null,
+  id text not null,
+  type text not null,
+  value_sealed bytea not null,
+  checksum text not null,
+  write_only boolean not null,
+  description text,
+  created_at timestamp with time zone default now() not null,
+  constraint stack_config_id_check CHECK (((id <> ''::text) AND (length(id) <= 1024))),
+  constraint stack_config_pkey PRIMARY KEY (stack_id, id),
+  constraint stack_config_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE,
+  constraint stack_config_type_check CHECK ((type = ANY (ARRAY['ENVIRONMENT_VARIABLE'::text, 'FILE_MOUNT'::text])))
+);
+
+create table stack_outputs (
+  stack_id text not null,
+  id text not null,
+  sensitive boolean not null,
+  value text,
+  run_id text,
+  updated_at timestamp with time zone default now() not null,
+  constraint stack_outputs_check CHECK (((NOT sensitive) OR (value IS NULL))),
+  constraint stack_outputs_pkey PRIMARY KEY (stack_id, id),
+  constraint stack_outputs_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE SET NULL,
+  constraint stack_outputs_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
+);
+
+create table stack_resources (
+  stack_id text not null,
+  address text not null,
+  mode text not null,
+  type text not null,
+  name text not null,
+  module text not null,
+  provider text not null,
+  tainted boolean not null,
+  "values" jsonb not null,
+  values_hash text not null,
+  created_by_run_id text,
+  updated_by_run_id text,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint stack_resources_created_by_run_id_fkey FOREIGN KEY (created_by_run_id) REFERENCES runs(id) ON DELETE SET NULL,
+  constraint stack_resources_pkey PRIMARY KEY (stack_id, address),
+  constraint stack_resources_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE,
+  constraint stack_resources_updated_by_run_id_fkey FOREIGN KEY (updated_by_run_id) REFERENCES runs(id) ON DELETE SET NULL
+);
+
+create table stack_states (
+  stack_id text not null,
+  current_version_id text,
+  lock_id text,
+  lock_info jsonb,
+  lock_run_id text,
+  locked_at timestamp with time zone,
+  constraint stack_states_check CHECK ((((lock_id IS NULL) = (lock_info IS NULL)) AND ((lock_id IS NULL) = (locked_at IS NULL)))),
+  constraint stack_states_current_version_id_fkey FOREIGN KEY (current_version_id) REFERENCES state_versions(id) ON DELETE SET NULL,
+  constraint stack_states_lock_run_id_fkey FOREIGN KEY (lock_run_id) REFERENCES runs(id) ON DELETE SET NULL,
+  constraint stack_states_pkey PRIMARY KEY (stack_id),
+  constraint stack_states_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
+);
+
 create table stacks (
   id text not null,
   space_id text not null,
@@ -193,13 +270,120 @@ create table stacks (
   lock_note text,
   created_at timestamp with time zone default now() not null,
   updated_at timestamp with time zone default now() not null,
+  needs_attention text,
+  vcs_integration_id text,
   constraint stacks_check CHECK (((locked_by IS NULL) = (locked_at IS NULL))),
   constraint stacks_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9-]{0,99}$'::text)),
   constraint stacks_name_check CHECK ((name <> ''::text)),
   constraint stacks_pkey PRIMARY KEY (id),
   constraint stacks_space_id_fkey FOREIGN KEY (space_id) REFERENCES spaces(id) ON DELETE RESTRICT,
+  constraint stacks_vcs_integration_fk FOREIGN KEY (vcs_integration_id) REFERENCES vcs_integrations(id) ON DELETE RESTRICT,
   constraint stacks_vendor_check CHECK ((vendor = ANY (ARRAY['TERRAFORM'::text, 'OPENTOFU'::text, 'TERRAGRUNT'::text, 'PULUMI'::text, 'KUBERNETES'::text, 'ANSIBLE'::text, 'CLOUDFORMATION'::text]))),
   constraint stacks_worker_pool_fk FOREIGN KEY (worker_pool_id) REFERENCES worker_pools(id) ON DELETE RESTRICT
+);
+
+create table state_versions (
+  id text not null,
+  stack_id text not null,
+  serial bigint not null,
+  lineage text not null,
+  terraform_version text not null,
+  size_bytes bigint not null,
+  checksum text not null,
+  kind text not null,
+  forced boolean default false not null,
+  source_version_id text,
+  run_id text,
+  actor text not null,
+  created_at timestamp with time zone default now() not null,
+  constraint state_versions_kind_check CHECK ((kind = ANY (ARRAY['WRITE'::text, 'IMPORT'::text, 'ROLLBACK'::text]))),
+  constraint state_versions_lineage_check CHECK ((lineage <> ''::text)),
+  constraint state_versions_pkey PRIMARY KEY (id),
+  constraint state_versions_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE SET NULL,
+  constraint state_versions_serial_check CHECK ((serial >= 0)),
+  constraint state_versions_size_bytes_check CHECK ((size_bytes >= 0)),
+  constraint state_versions_source_version_id_fkey FOREIGN KEY (source_version_id) REFERENCES state_versions(id) ON DELETE SET NULL,
+  constraint state_versions_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
+);
+
+create table vcs_deliveries (
+  provider text not null,
+  delivery_id text not null,
+  integration_id text,
+  event text not null,
+  payload bytea not null,
+  received_at timestamp with time zone default now() not null,
+  processed_at timestamp with time zone,
+  outcome text,
+  constraint vcs_deliveries_delivery_id_check CHECK (((delivery_id <> ''::text) AND (length(delivery_id) <= 200))),
+  constraint vcs_deliveries_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES vcs_integrations(id) ON DELETE SET NULL,
+  constraint vcs_deliveries_pkey PRIMARY KEY (provider, delivery_id),
+  constraint vcs_deliveries_provider_check CHECK ((provider = ANY (ARRAY['GITHUB'::text, 'GITLAB'::text])))
+);
+
+create table vcs_git_heads (
+  stack_id text not null,
+  commit_sha text not null,
+  seen_at timestamp with time zone default now() not null,
+  constraint vcs_git_heads_pkey PRIMARY KEY (stack_id),
+  constraint vcs_git_heads_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
+);
+
+create table vcs_integrations (
+  id text not null,
+  space_id text not null,
+  provider text not null,
+  name text not null,
+  description text default ''::text not null,
+  labels text[] default '{}'::text[] not null,
+  is_default boolean default false not null,
+  api_host text default ''::text not null,
+  user_facing_host text default ''::text not null,
+  app_id text,
+  credentials_sealed bytea,
+  webhook_secret_sealed bytea,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint vcs_integrations_id_check CHECK ((length(id) = 26)),
+  constraint vcs_integrations_name_check CHECK ((name <> ''::text)),
+  constraint vcs_integrations_pkey PRIMARY KEY (id),
+  constraint vcs_integrations_provider_check CHECK ((provider = ANY (ARRAY['GITHUB'::text, 'GITLAB'::text, 'GIT'::text]))),
+  constraint vcs_integrations_space_id_fkey FOREIGN KEY (space_id) REFERENCES spaces(id) ON DELETE RESTRICT
+);
+
+create table vcs_pr_comments (
+  integration_id text not null,
+  repository text not null,
+  pull_request integer not null,
+  stack_id text not null,
+  comment_id text not null,
+  run_id text,
+  updated_at timestamp with time zone default now() not null,
+  constraint vcs_pr_comments_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES vcs_integrations(id) ON DELETE CASCADE,
+  constraint vcs_pr_comments_pkey PRIMARY KEY (integration_id, repository, pull_request, stack_id),
+  constraint vcs_pr_comments_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
+);
+
+create table vcs_runs (
+  stack_id text not null,
+  commit_sha text not null,
+  run_type text not null,
+  run_id text not null,
+  pull_request integer,
+  created_at timestamp with time zone default now() not null,
+  constraint vcs_runs_pkey PRIMARY KEY (stack_id, commit_sha, run_type),
+  constraint vcs_runs_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  constraint vcs_runs_run_type_check CHECK ((run_type = ANY (ARRAY['TRACKED'::text, 'PROPOSED'::text]))),
+  constraint vcs_runs_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
+);
+
+create table worker_outbox (
+  id bigint generated always as identity not null,
+  worker_id text not null,
+  payload jsonb not null,
+  created_at timestamp with time zone default now() not null,
+  constraint worker_outbox_pkey PRIMARY KEY (id),
+  constraint worker_outbox_worker_id_fkey FOREIGN KEY (worker_id) REFERENCES workers(id) ON DELETE CASCADE
 );
 
 create table worker_pools (
@@ -213,6 +397,7 @@ create table worker_pools (
   generation integer default 1 not null,
   created_at timestamp with time zone default now() not null,
   updated_at timestamp with time zone default now() not null,
+  is_default boolean default false not null,
   constraint worker_pools_id_check CHECK ((length(id) = 26)),
   constraint worker_pools_name_check CHECK ((name <> ''::text)),
   constraint worker_pools_pkey PRIMARY KEY (id),
@@ -245,13 +430,23 @@ CREATE INDEX queue_jobs_claimable ON public.queue_jobs USING btree (queue, prior
 CREATE INDEX queue_jobs_fifo ON public.queue_jobs USING btree (queue, fifo_key, id) WHERE (fifo_key IS NOT NULL);
 CREATE INDEX queue_jobs_leased ON public.queue_jobs USING btree (locked_until) WHERE (locked_until IS NOT NULL);
 CREATE INDEX runs_blocking ON public.runs USING btree (stack_id, id) WHERE ((NOT terminal) AND (type = ANY (ARRAY['TRACKED'::text, 'TASK'::text, 'DESTROY'::text])));
+CREATE INDEX runs_confirmed ON public.runs USING btree (stack_id, id) WHERE (state = 'CONFIRMED'::text);
 CREATE INDEX runs_queued ON public.runs USING btree (id) WHERE (state = 'QUEUED'::text);
 CREATE INDEX runs_ready ON public.runs USING btree (stack_id, id) WHERE (state = 'READY'::text);
 CREATE INDEX runs_stack_type ON public.runs USING btree (stack_id, type, id DESC);
 CREATE INDEX spaces_parent ON public.spaces USING btree (parent_space_id);
 CREATE INDEX stacks_name ON public.stacks USING btree (name, id);
 CREATE INDEX stacks_space ON public.stacks USING btree (space_id, id);
+CREATE INDEX stacks_vcs_repository ON public.stacks USING btree (provider, namespace, repository);
 CREATE INDEX stacks_worker_pool ON public.stacks USING btree (worker_pool_id) WHERE (worker_pool_id IS NOT NULL);
+CREATE INDEX state_versions_stack ON public.state_versions USING btree (stack_id, id);
+CREATE INDEX vcs_deliveries_received ON public.vcs_deliveries USING btree (received_at);
+CREATE UNIQUE INDEX vcs_integrations_one_default ON public.vcs_integrations USING btree (provider) WHERE is_default;
+CREATE INDEX vcs_integrations_space ON public.vcs_integrations USING btree (space_id);
+CREATE UNIQUE INDEX vcs_runs_run ON public.vcs_runs USING btree (run_id);
+CREATE INDEX worker_outbox_created ON public.worker_outbox USING btree (created_at);
+CREATE INDEX worker_outbox_worker ON public.worker_outbox USING btree (worker_id, id);
+CREATE UNIQUE INDEX worker_pools_default ON public.worker_pools USING btree ((true)) WHERE is_default;
 CREATE INDEX worker_pools_space ON public.worker_pools USING btree (space_id, id);
 CREATE INDEX workers_pool ON public.workers USING btree (pool_id, id) WHERE (exited_at IS NULL);
 

@@ -206,6 +206,9 @@ export class Consumer {
           try {
             await withTimeout(complete(this.options.sql, this.owner, ids), STATEMENT_DEADLINE_MS, "complete");
             for (const id of ids) this.unrecorded.delete(id);
+            // A FIFO successor becomes claimable only now that its predecessor is deleted: look again
+            // rather than wait for the next poll.
+            if (!this.stopping) this.ring();
             return;
           } catch (error) {
             // The database may be restarting: keep the outcome and try again; the lease keeps the job ours.

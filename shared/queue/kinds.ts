@@ -9,6 +9,8 @@ export const JOB_KINDS = Object.freeze({
   scheduleSweep: "schedule_sweep",
   /** Ask every worker of a pool to exit (workerPoolCycle). */
   poolCycle: "pool_cycle",
+  /** Tell the worker holding a stopped or killed run to signal its tool (runStop, runKill). */
+  runStop: "run_stop",
   /** A message a worker published on its writeonly topic (heartbeats). */
   workerMessage: "worker_message",
 } as const);

@@ -10,10 +10,10 @@ import { lockStackRow } from "../stacks/queries.ts";
 import { checkCanStartRuns, type Stack } from "../stacks/stack.ts";
 import { advance, applyUserAction, checkPromote, checkRetry, isBlocking, type ForceApplyMode, type RunState, type RunType, type UserAction } from "./run.ts";
 import { getRun, insertRun, lockHolder, type NewRun, type Run } from "./queries.ts";
-import { transitionRun } from "./transition.ts";
+import { transitionRun, transitionRunIn } from "./transition.ts";
 import { ulid } from "./ulid.ts";
 import { enqueue } from "../queue/jobs.ts";
-import { scheduleStackJob } from "./scheduling_jobs.ts";
+import { runStopJob, scheduleStackJob } from "./scheduling_jobs.ts";
 
 export type Trigger = Readonly<{
   type?: RunType | null;
@@ -125,7 +125,7 @@ function copyCommit(run: Run) {
 
 /** The role a user action needs: confirm and discard write; cancel and stop read on proposed runs, write on blocking ones. */
 export function roleFor(action: UserAction, type: RunType): Role {
-  if (action === "cancel" || action === "stop") return isBlocking(type) ? "write" : "read";
+  if (action === "cancel" || action === "stop" || action === "kill") return isBlocking(type) ? "write" : "read";
   return "write";
 }
 
@@ -140,18 +140,30 @@ export async function userAction(sql: Sql, actor: Actor, stackId: string, runId:
     }
   }
   const tree = await spaceTree(sql);
-  return transitionRun(
-    sql,
-    stackId,
-    id,
-    (run, { spaceId }) => {
-      requireRole(actor, tree, spaceId, roleFor(action, run.type), `${action === "stop" ? "stopping" : `${action.replace(/e$/, "")}ing`} a run`);
-      return applyUserAction(run, action);
-    },
-    actor.login,
-    note,
-  );
+  const runId_: string = id;
+  return sql.begin(async (tx) => {
+    // The worker executing the run, if any: told to signal its tool once the state is decided.
+    const [holder] = await tx<{ id: string; pool_id: string }[]>`select id, pool_id from workers where run_id = ${runId_} and run_accepted`;
+    const run = await transitionRunIn(
+      tx,
+      stackId,
+      runId_,
+      (r, { spaceId }) => {
+        requireRole(actor, tree, spaceId, roleFor(action, r.type), `${ACTION_DOING[action]} a run`);
+        return applyUserAction(r, action);
+      },
+      actor.login,
+      note,
+    );
+    if (holder && (action === "stop" || action === "kill")) {
+      const reason = `${action === "stop" ? "stopped" : "killed"} by ${actor.login}${note ? `: ${note}` : ""}`;
+      await enqueue(tx, runStopJob({ poolId: holder.pool_id, workerId: holder.id, runId: runId_, signal: action === "kill" ? "SIGKILL" : "SIGINT", reason }));
+    }
+    return run;
+  });
 }
+
+const ACTION_DOING: Readonly<Record<UserAction, string>> = Object.freeze({ confirm: "confirming", discard: "discarding", cancel: "canceling", stop: "stopping", kill: "killing" });
 
 /** The scheduler's and workers' transitions; `actor` is recorded. */
 export async function advanceRun(sql: Sql, stackId: string, runId: string, to: RunState, actor = "system", note: string | null = null): Promise<Run> {

@@ -90,7 +90,7 @@ export function advance(run: RunFacts, to: RunState): RunState {
   return to;
 }
 
-export const USER_ACTIONS = Object.freeze(["confirm", "discard", "cancel", "stop"] as const);
+export const USER_ACTIONS = Object.freeze(["confirm", "discard", "cancel", "stop", "kill"] as const);
 export type UserAction = (typeof USER_ACTIONS)[number];
 
 /** From which states each user action applies, and where it leads. */
@@ -111,7 +111,22 @@ export const USER_ACTION_RULES: Readonly<Record<UserAction, Readonly<{ from: Rea
     to: "STOPPED",
     what: "only initializing or planning runs can be stopped (a task cannot be stopped while performing)",
   },
+  kill: {
+    from: {
+      TRACKED: ["PREPARING", "INITIALIZING", "PLANNING", "PREPARING_APPLY", "APPLYING"],
+      PROPOSED: ["PREPARING", "INITIALIZING", "PLANNING"],
+      TASK: ["PREPARING", "INITIALIZING", "PERFORMING"],
+      DESTROY: ["PREPARING", "INITIALIZING", "DESTROYING"],
+    },
+    to: "FAILED",
+    what: "only runs a worker is executing can be killed",
+  },
 });
+
+/** States in which a worker holds the run (it was accepted and has not ended or been handed back). */
+export const WORKER_STATES: readonly RunState[] = Object.freeze(["PREPARING", "INITIALIZING", "PLANNING", "PREPARING_REPLAN", "PREPARING_APPLY", "APPLYING", "PERFORMING", "DESTROYING"]);
+/** States where the worker's part ends without the run ending: the run waits for a person. */
+export const HANDED_BACK_STATES: readonly RunState[] = Object.freeze(["UNCONFIRMED", "PENDING_REVIEW"]);
 
 /** A user's action on a run: the next state, or a Conflict naming the run's state. */
 export function applyUserAction(run: RunFacts, action: UserAction): RunState {

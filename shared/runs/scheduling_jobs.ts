@@ -8,3 +8,10 @@ import { JOB_KINDS } from "../queue/kinds.ts";
 export const scheduleStackJob = (stackId: string): NewJob => ({ queue: "async_fifo", kind: JOB_KINDS.scheduleStack, payload: { stackId }, fifoKey: `stack:${stackId}` });
 
 export const schedulePoolJob = (poolId: string): NewJob => ({ queue: "async_fifo", kind: JOB_KINDS.schedulePool, payload: { poolId }, fifoKey: `pool:${poolId}` });
+
+/** Tell a worker to signal the tool of a run it held (runStop: SIGINT, runKill: SIGKILL). */
+export const runStopJob = (stop: Readonly<{ poolId: string; workerId: string; runId: string; signal: "SIGINT" | "SIGKILL"; reason: string }>): NewJob => ({
+  queue: "async",
+  kind: JOB_KINDS.runStop,
+  payload: stop,
+});

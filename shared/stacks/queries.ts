@@ -4,7 +4,7 @@ import type { Db } from "../db/connect.ts";
 import { conflict, fromPostgres, GantryError, invalid, notFound } from "../errors.ts";
 import { HOOKS, type Hook, type Stack, type StackFields, type VendorConfig, type VcsProvider } from "./stack.ts";
 
-export type StackView = Stack & Readonly<{ state: string; stateSetAt: Date | null; blockerId: string | null }>;
+export type StackView = Stack & Readonly<{ state: string; stateSetAt: Date | null; blockerId: string | null; needsAttention: string | null }>;
 
 type Row = Record<string, unknown> & { id: string };
 const HOOK_COLUMNS: Readonly<Record<Hook, string>> = Object.freeze(Object.fromEntries(HOOKS.map((h) => [h, h.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)])) as Record<Hook, string>);
@@ -22,6 +22,7 @@ export function toStack(r: Row): StackView {
     branch: r.branch as string,
     projectRoot: r.project_root as string,
     additionalProjectGlobs: r.additional_project_globs as string[],
+    vcsIntegrationId: (r.vcs_integration_id as string | null) ?? null,
     vendorConfig: { vendor: r.vendor, ...(r.vendor_config as object) } as VendorConfig,
     workerPoolId: r.worker_pool_id as string | null,
     runnerImage: r.runner_image as string | null,
@@ -41,6 +42,7 @@ export function toStack(r: Row): StackView {
     state: (r.run_state as string | null) ?? "NONE",
     stateSetAt: (r.state_set_at as Date | null) ?? null,
     blockerId: (r.blocker_id as string | null) ?? null,
+    needsAttention: (r.needs_attention as string | null) ?? null,
   };
 }
 
@@ -82,6 +84,7 @@ function fieldValues(f: StackFields) {
     branch: f.branch,
     project_root: f.projectRoot,
     additional_project_globs: [...f.additionalProjectGlobs],
+    vcs_integration_id: f.vcsIntegrationId,
     vendor,
     vendor_config: vendorRest,
     worker_pool_id: f.workerPoolId,
@@ -99,7 +102,9 @@ function mapWriteError(error: unknown, id: string, spaceId: string): unknown {
   const mapped = fromPostgres(error);
   if (mapped instanceof GantryError && mapped.code === "Conflict") return conflict(`a stack with id "${id}" already exists; choose another name or slug`);
   if (mapped instanceof GantryError && mapped.code === "Invalid" && (error as { code?: string }).code === "23503") {
-    return (error as { constraint_name?: string }).constraint_name === "stacks_worker_pool_fk" ? notFound("worker pool") : notFound(`space ${spaceId}`);
+    const constraint = (error as { constraint_name?: string }).constraint_name;
+    if (constraint === "stacks_vcs_integration_fk") return notFound("VCS integration");
+    return constraint === "stacks_worker_pool_fk" ? notFound("worker pool") : notFound(`space ${spaceId}`);
   }
   return mapped;
 }

@@ -51,6 +51,8 @@ export type Stack = Readonly<{
   branch: string;
   projectRoot: string;
   additionalProjectGlobs: readonly string[];
+  /** The VCS integration (shared/vcs) the stack uses; null: its provider's default. */
+  vcsIntegrationId: string | null;
   vendorConfig: VendorConfig;
   workerPoolId: string | null;
   runnerImage: string | null;
@@ -81,6 +83,7 @@ export type StackSettings = Readonly<{
   branch: string;
   projectRoot?: string | null;
   additionalProjectGlobs?: readonly string[] | null;
+  vcsIntegrationId?: string | null;
   vendorConfig?: Readonly<Record<string, Readonly<Record<string, unknown>> | null | undefined>> | null;
   workerPool?: string | null;
   runnerImage?: string | null;
@@ -188,6 +191,7 @@ export function stackFields(input: StackSettings): StackFields {
     branch: input.branch,
     projectRoot: input.projectRoot ?? "",
     additionalProjectGlobs: [...(input.additionalProjectGlobs ?? [])],
+    vcsIntegrationId: input.vcsIntegrationId ?? null,
     vendorConfig: vendorConfigFrom(input.vendorConfig),
     workerPoolId: input.workerPool ?? null,
     runnerImage: input.runnerImage ?? null,

@@ -10,16 +10,12 @@ import { checkName } from "../spaces/space.ts";
 import { ulid } from "../runs/ulid.ts";
 import { enqueue } from "../queue/jobs.ts";
 import { JOB_KINDS } from "../queue/kinds.ts";
-import { getRunById } from "../runs/queries.ts";
-import { transitionRunIn } from "../runs/transition.ts";
-import { advance, type RunState } from "../runs/run.ts";
-import { getStack } from "../stacks/queries.ts";
 import { schedulePoolJob } from "../runs/scheduling_jobs.ts";
 import type { Principal } from "../mqtt/acl.ts";
 import { encodePoolToken } from "./pool_token.ts";
-import { issueRunToken, issueWorkerToken, verifyRunToken, verifyWorkerToken } from "./tokens.ts";
+import { issueWorkerToken, verifyWorkerToken } from "./tokens.ts";
 import { checkLabels, checkMetadata, type Worker, type WorkerPool } from "./worker.ts";
-import type { AcceptResponse, RegisterResponse, RunSpec } from "./protocol.ts";
+import type { RegisterResponse } from "./protocol.ts";
 import {
   deletePoolRow,
   getLiveWorker,
@@ -31,7 +27,6 @@ import {
   replacePoolSecret,
   setDrained,
   stacksUsingPool,
-  toWorker,
   workerSecret,
 } from "./queries.ts";
 
@@ -109,14 +104,15 @@ export async function setWorkerDrained(sql: Sql, actor: Actor, poolId: string, w
   });
 }
 
-export type WorkerKeys = Readonly<{ workerToken: Buffer; runToken: Buffer }>;
+/** Keys derived from the secret key: worker tokens, run tokens, sealed stack configuration. */
+export type WorkerKeys = Readonly<{ workerToken: Buffer; runToken: Buffer; config: Buffer }>;
 
 /** POST /worker/register: a pool secret for a worker identity and broker credentials. */
 export async function registerWorker(
   sql: Sql,
-  keys: WorkerKeys,
+  keys: Pick<WorkerKeys, "workerToken">,
   request: Readonly<Record<string, unknown>>,
-  settings: Readonly<{ brokerEndpoint: string; heartbeatSeconds: number }>,
+  settings: Readonly<{ brokerEndpoint: string; heartbeatSeconds: number; brokerCredentials?: Readonly<{ username: string; password: string }> | null }>,
 ): Promise<RegisterResponse> {
   if (typeof request.poolId !== "string" || typeof request.secret !== "string") throw invalid("poolId and secret are required");
   const metadata = checkMetadata(request.metadata);
@@ -130,7 +126,8 @@ export async function registerWorker(
   return {
     workerId: id,
     poolId: request.poolId,
-    broker: { endpoint: settings.brokerEndpoint, username: id, password },
+    // An external broker checks its own users: the shared worker credentials when configured.
+    broker: { endpoint: settings.brokerEndpoint, ...(settings.brokerCredentials ?? { username: id, password }) },
     workerToken: issueWorkerToken(keys.workerToken, id, request.poolId),
     heartbeatSeconds: settings.heartbeatSeconds,
   };
@@ -145,69 +142,12 @@ export async function authenticateWorker(sql: Sql, username: string, password: s
 }
 
 /** The live worker behind a worker token (Authorization: Bearer), else Unauthorized. */
-export async function workerFromToken(sql: Sql, keys: WorkerKeys, token: string | null): Promise<Worker> {
+export async function workerFromToken(sql: Sql, keys: Pick<WorkerKeys, "workerToken">, token: string | null): Promise<Worker> {
   const claims = token ? verifyWorkerToken(keys.workerToken, token) : null;
   if (!claims) throw unauthorized("a valid worker token is required");
   const worker = await getLiveWorker(sql, claims.workerId);
   if (!worker || worker.poolId !== claims.poolId) throw unauthorized("this worker has left or its pool was reset; register again");
   return worker;
-}
-
-/**
- * POST /worker/runs/:id/accept: the worker takes the run assigned to it before the deadline. The
- * run goes READY → PREPARING and the deadline becomes a lease. Accepting again answers the same.
- */
-export async function acceptRun(sql: Sql, keys: WorkerKeys, worker: Worker, runId: string, leaseSeconds: number): Promise<AcceptResponse> {
-  await sql.begin(async (tx) => {
-    const [row] = await tx<Record<string, unknown>[]>`select * from workers where id = ${worker.id} for update`;
-    const current = toWorker(row);
-    if (current.runId !== runId) throw conflict(`run ${runId} is not assigned to worker ${worker.id}`);
-    if (current.runAccepted) return;
-    if ((current.runLeaseUntil as Date).getTime() < Date.now()) throw conflict(`the assignment of run ${runId} expired`);
-    const run = await getRunById(tx, runId);
-    if (!run) throw notFound(`run ${runId}`);
-    await transitionRunIn(tx, run.stackId, runId, (r) => advance(r, "PREPARING"), `worker::${worker.id}`);
-    await tx`update workers set run_accepted = true, run_lease_until = now() + make_interval(secs => ${leaseSeconds}), last_seen_at = now() where id = ${worker.id}`;
-  });
-  return { run: await runSpec(sql, runId), runToken: issueRunToken(keys.runToken, runId, worker.id) };
-}
-
-async function runSpec(sql: Sql, runId: string): Promise<RunSpec> {
-  const run = await getRunById(sql, runId);
-  if (!run) throw notFound(`run ${runId}`);
-  const stack = await getStack(sql, run.stackId);
-  if (!stack) throw notFound(`stack ${run.stackId}`);
-  return {
-    id: run.id,
-    stackId: run.stackId,
-    type: run.type,
-    state: run.state,
-    command: run.command,
-    skipInitialization: run.skipInitialization,
-    vendor: stack.vendorConfig.vendor,
-    // Until VCS integrations land, only a plain Git stack names its clone URL (its repository).
-    repository: { url: stack.provider === "GIT" && stack.repository !== "" ? stack.repository : null, branch: run.commitBranch, sha: run.commitSha, projectRoot: stack.projectRoot },
-  };
-}
-
-/** POST /worker/runs/:id/state: a state change reported with the run token, by the worker holding the run. */
-export async function reportRunState(sql: Sql, keys: WorkerKeys, runId: string, token: string | null, report: Readonly<{ state?: unknown; note?: unknown }>): Promise<RunState> {
-  const claims = token ? verifyRunToken(keys.runToken, token, runId) : null;
-  if (!claims) throw unauthorized("a valid run token for this run is required");
-  if (typeof report.state !== "string") throw invalid("state is required");
-  if (report.note !== undefined && report.note !== null && (typeof report.note !== "string" || report.note.length > 4000)) throw invalid("note must be a string of 4000 characters at most");
-  const to = report.state as RunState;
-  return sql.begin(async (tx) => {
-    const [held] = await tx<{ run_accepted: boolean }[]>`
-      select w.run_accepted from workers w join worker_pools p on p.id = w.pool_id
-      where w.id = ${claims.workerId} and w.run_id = ${runId} and w.exited_at is null and w.generation = p.generation for update of w`;
-    if (!held?.run_accepted) throw conflict(`worker ${claims.workerId} does not hold run ${runId}`);
-    const run = await getRunById(tx, runId);
-    if (!run) throw notFound(`run ${runId}`);
-    if (run.state === to) return to; // a repeated report (the answer was lost): already done
-    const updated = await transitionRunIn(tx, run.stackId, runId, (r) => advance(r, to), `worker::${claims.workerId}`, (report.note as string | undefined) ?? null);
-    return updated.state;
-  }) as Promise<RunState>;
 }
 
 /** POST /worker/leave: the worker shuts down; it gets no more runs and its credentials stop working. */

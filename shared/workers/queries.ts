@@ -83,7 +83,7 @@ export type PoolCounts = Readonly<{ pendingRuns: number; busyWorkers: number; wo
 export async function poolCounts(db: Db, id: string): Promise<PoolCounts> {
   const [row] = await db<{ pending: number; busy: number; live: number }[]>`
     select
-      (select count(*) from runs r join stacks s on s.id = r.stack_id where s.worker_pool_id = ${id} and r.state = 'READY')::int as pending,
+      (select count(*) from runs r join stack_pools sp on sp.stack_id = r.stack_id where sp.pool_id = ${id} and r.state in ('READY', 'CONFIRMED'))::int as pending,
       (select count(*) from workers where pool_id = ${id} and exited_at is null and run_id is not null)::int as busy,
       (select count(*) from workers where pool_id = ${id} and exited_at is null)::int as live`;
   return { pendingRuns: row.pending, busyWorkers: row.busy, workersCount: row.live };
@@ -164,12 +164,18 @@ export async function liveWorkerIds(db: Db, poolId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** The pool's queue: READY runs of its stacks not yet assigned, in scheduling order, from `offset`. */
+/** The pool's queue: READY and CONFIRMED runs of its stacks not yet assigned, in scheduling order, from `offset`. */
 export async function waitingRuns(db: Db, poolId: string, offset: number, limit: number): Promise<Run[]> {
   const rows = await db<Row[]>`
-    select r.* from runs r join stacks s on s.id = r.stack_id
-    where s.worker_pool_id = ${poolId} and r.state = 'READY' and not exists (select 1 from workers w where w.run_id = r.id)
-    order by case when r.type in ('TRACKED', 'TASK', 'DESTROY') then 0 when r.drift_detection then 2 else 1 end, r.id
+    select r.* from runs r join stack_pools sp on sp.stack_id = r.stack_id
+    where sp.pool_id = ${poolId} and r.state in ('READY', 'CONFIRMED') and not exists (select 1 from workers w where w.run_id = r.id)
+    order by case when r.state = 'CONFIRMED' then 0 when r.type in ('TRACKED', 'TASK', 'DESTROY') then 1 when r.drift_detection then 3 else 2 end, r.id
     offset ${offset} limit ${limit}`;
   return rows.map(toRun);
+}
+
+/** The pool a stack's runs go to: its own, else the default pool; null when neither exists. */
+export async function stackPool(db: Db, stackId: string): Promise<string | null> {
+  const [row] = await db<{ pool_id: string | null }[]>`select pool_id from stack_pools where stack_id = ${stackId}`;
+  return row?.pool_id ?? null;
 }

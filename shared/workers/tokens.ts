@@ -5,8 +5,6 @@
 import { signJwt, verifyJwt } from "../auth/jwt.ts";
 
 export const WORKER_TOKEN_SECONDS = 30 * 24 * 3600;
-/** Longer than the longest run Gantry lets a worker hold. */
-export const RUN_TOKEN_SECONDS = 3 * 3600;
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -23,18 +21,24 @@ export function verifyWorkerToken(key: Buffer, token: string): { workerId: strin
   return verified ? { workerId: verified.sub, poolId: claims.slice("worker:".length) } : null;
 }
 
-export function issueRunToken(key: Buffer, runId: string, workerId: string): string {
+/**
+ * A run token: for one run, one worker and one hand-over (the n-th time a worker accepted the run:
+ * planning is 1, the apply after confirmation 2, …), so a token from planning cannot speak for the
+ * apply even when the same worker takes both. It lives as long as the run may (`seconds`).
+ */
+export function issueRunToken(key: Buffer, runId: string, workerId: string, handover: number, seconds: number): string {
   const iat = now();
-  return signJwt(key, { iss: "gantry", sub: runId, aud: [`run-worker:${workerId}`], iat, exp: iat + RUN_TOKEN_SECONDS });
+  return signJwt(key, { iss: "gantry", sub: runId, aud: [`run-worker:${workerId}:${handover}`], iat, exp: iat + seconds });
 }
 
-/** The worker a run token was issued to, when it is valid for `runId`; else null. */
-export function verifyRunToken(key: Buffer, token: string, runId: string): { workerId: string } | null {
+/** The worker and hand-over a run token was issued for, when it is valid for `runId`; else null. */
+export function verifyRunToken(key: Buffer, token: string, runId: string): { workerId: string; handover: number } | null {
   const audience = decodeUnverifiedAudience(token);
-  if (!audience?.startsWith("run-worker:")) return null;
-  const verified = verifyJwt(key, token, audience);
+  const parts = /^run-worker:([0-9A-Z]{26}):([0-9]{1,6})$/.exec(audience ?? "");
+  if (!parts) return null;
+  const verified = verifyJwt(key, token, audience as string);
   if (!verified || verified.sub !== runId) return null;
-  return { workerId: audience.slice("run-worker:".length) };
+  return { workerId: parts[1], handover: Number(parts[2]) };
 }
 
 /** The first audience of a token, read before its signature is checked (only to choose what to check). */

@@ -36,13 +36,13 @@ test("worker and run tokens: signed, scoped, not interchangeable", () => {
   const wt = issueWorkerToken(workerKey, "W1", "P1");
   assert.equal(verifyWorkerToken(workerKey, wt), { workerId: "W1", poolId: "P1" });
   assert.is(verifyWorkerToken(runKey, wt), null, "another key");
-  const rt = issueRunToken(runKey, "R1", "W1");
-  assert.equal(verifyRunToken(runKey, rt, "R1"), { workerId: "W1" });
+  const rt = issueRunToken(runKey, "R1", "01W1W1W1W1W1W1W1W1W1W1W1W1", 2, 3600);
+  assert.equal(verifyRunToken(runKey, rt, "R1"), { workerId: "01W1W1W1W1W1W1W1W1W1W1W1W1", handover: 2 });
   assert.is(verifyRunToken(runKey, rt, "R2"), null, "scoped to its run");
   assert.is(verifyRunToken(runKey, wt, "R1"), null, "a worker token is not a run token");
   assert.is(verifyWorkerToken(workerKey, rt), null, "a run token is not a worker token");
   const [h, , s] = rt.split(".");
-  const forged = `${h}.${Buffer.from(JSON.stringify({ iss: "gantry", sub: "R1", aud: ["run-worker:W2"], iat: 0, exp: 2e9 })).toString("base64url")}.${s}`;
+  const forged = `${h}.${Buffer.from(JSON.stringify({ iss: "gantry", sub: "R1", aud: ["run-worker:01W2W2W2W2W2W2W2W2W2W2W2W2:2"], iat: 0, exp: 2e9 })).toString("base64url")}.${s}`;
   assert.is(verifyRunToken(runKey, forged, "R1"), null, "the audience is signed");
 });
 

@@ -1,14 +1,13 @@
-// Tasks: one command, run with `sh -c` in the stack's working directory while PERFORMING. A
-// task's INITIALIZING phase is its vendor's initialization (terraform init, …), which arrives
-// with the vendor drivers; until then a task goes from PREPARING straight to PERFORMING.
-import type { Driver } from "./driver.ts";
+// Tasks on stacks whose vendor has no driver on this worker: one command, run with `sh -c` in the
+// stack's working directory while PERFORMING, without initialization.
 import { runShell } from "./command.ts";
+import { HOOKS, type Driver } from "./driver.ts";
 
 export const taskDriver: Driver = Object.freeze({
   name: "task",
   phases: (run) => {
-    if (run.type !== "TASK" || run.command === null) return null;
+    if (run.type !== "TASK" || run.command === null || run.phase !== "plan") return null;
     const command = run.command;
-    return [{ state: "PERFORMING", run: (context) => runShell(command, context) }];
+    return [{ state: "PERFORMING", hooks: HOOKS.perform, run: (context) => runShell(command, context) }];
   },
 });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { waitFor } from "../shared/testing/wait.ts";
 import { externalBroker } from "../shared/testing/mqtt.ts";
 import { startGantry, type Gantry } from "../shared/testing/gantry.ts";
+import { freePort } from "../shared/db/embedded.ts";
 
 let g: Gantry | null = null;
 test.after(async () => {
@@ -82,6 +83,24 @@ test("a task triggered through GraphQL runs on a registered worker: cloned, run 
 
   g.process().kill("SIGTERM");
   assert.is((await g.process().exited).code, 0, "Gantry stops cleanly");
+});
+
+test("a worker that reaches no broker falls back to the HTTP long poll and runs tasks over it", async () => {
+  if (externalBroker()) return console.log("SKIP: worker broker credentials need the built-in broker (MQTT_BROKER_TYPE=external)");
+  if (!hasGit()) return console.log("SKIP: git is not installed");
+  await g?.close();
+  g = await startGantry();
+  const repo = makeRepository(g.dir);
+  const pool = (await g.graphql('mutation { workerPoolCreate(name: "no-broker") { id config } }')).workerPoolCreate;
+  await g.graphql("mutation ($input: StackInput!) { stackCreate(input: $input, manageState: false) { id } }", { input: { name: "no-broker", repository: repo.url, branch: "main", workerPool: pool.id } });
+  // Nothing listens where this worker looks for the broker.
+  const worker = await g.worker(pool.config, { GANTRY_WORKER_BROKER_ENDPOINT: `mqtt://127.0.0.1:${await freePort()}` });
+  assert.match(worker.output(), /using the HTTP long-poll transport/);
+  const id = (await g.graphql('mutation { taskCreate(stack: "no-broker", command: "echo over http", skipInitialization: true) { id } }')).taskCreate.id as string;
+  await waitFor(async () => ["FINISHED", "FAILED"].includes((await g!.state(id)) ?? ""), { timeoutMs: 60_000, intervalMs: 100, what: "the task over the long poll" });
+  assert.is(await g.state(id), "FINISHED", (await g.note(id)) ?? "");
+  worker.kill("SIGTERM");
+  assert.is((await worker.exited).code, 0, "the worker leaves cleanly");
 });
 
 test("npm start runs a local worker in the default pool: a stack without a pool runs at once, and a restart keeps the pool's token", async () => {

@@ -10,7 +10,32 @@ import { JOB_KINDS } from "../shared/queue/kinds.ts";
 import { MAX_MESSAGE_BYTES } from "../shared/workers/protocol.ts";
 import type { ReceivedMessage } from "../shared/workers/operations.ts";
 
+/** A worker's heartbeats reach the database at most this often (the same run); extra ones are dropped. */
+export const HEARTBEAT_MIN_INTERVAL_MS = 500;
+
+/**
+ * Drops heartbeats that repeat the last forwarded one within HEARTBEAT_MIN_INTERVAL_MS, so a worker
+ * flooding its topic cannot turn each message into a database write. A heartbeat naming another
+ * run always passes.
+ */
+export class HeartbeatThrottle {
+  private readonly last = new Map<string, { at: number; runId: unknown }>();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  admit(worker: string, message: unknown): boolean {
+    const beat = message as { type?: unknown; runId?: unknown } | null;
+    if (beat?.type !== "heartbeat") return true;
+    const now = this.now();
+    const previous = this.last.get(worker);
+    if (previous && previous.runId === beat.runId && now - previous.at < HEARTBEAT_MIN_INTERVAL_MS) return false;
+    this.last.set(worker, { at: now, runId: beat.runId });
+    if (this.last.size > 100_000) this.last.clear(); // bounded: forgetting only lets one more through
+    return true;
+  }
+}
+
 export async function forwardWorkerMessages(link: MqttLink, sql: Sql, log: Logger): Promise<void> {
+  const throttle = new HeartbeatThrottle();
   await link.subscribe(ALL_WORKER_MESSAGES, (topic, payload) => {
     const from = parseWriteonlyTopic(topic);
     if (!from || payload.length > MAX_MESSAGE_BYTES) return log.warn("worker message dropped", { topic, bytes: payload.length });
@@ -20,6 +45,7 @@ export async function forwardWorkerMessages(link: MqttLink, sql: Sql, log: Logge
     } catch {
       return log.warn("worker message is not JSON, dropped", { topic });
     }
+    if (!throttle.admit(from.worker, message)) return;
     enqueueWorkerMessage(sql, from.pool, from.worker, message).catch((error) => log.warn("worker message not enqueued", { topic, reason: (error as Error).message }));
   });
 }

@@ -16,6 +16,7 @@ import { deleteWorkerPool, resetWorkerPool, setWorkerDrained } from "../../share
 import { expireAssignments } from "../../shared/workers/assignment.ts";
 import { decodePoolToken } from "../../shared/workers/pool_token.ts";
 import type { AcceptResponse, Assign } from "../../shared/workers/protocol.ts";
+import { HEARTBEAT_MIN_INTERVAL_MS } from "../worker_messages.ts";
 import { assignsOf, startWorkerHarness, type TestWorker, type WorkerHarness } from "./testing.ts";
 
 const external = externalBroker();
@@ -114,6 +115,8 @@ test("heartbeats go through the worker_messages queue and mark the worker as see
   const w = await worker(token);
   await h.db.sql`update workers set last_seen_at = now() - interval '1 hour' where id = ${w.workerId}`;
   assert.is((await h.db.sql`select count(*)::int as n from workers where id = ${w.workerId} and last_seen_at > now() - interval '1 minute'`)[0].n, 0);
+  // Past the throttle's window since the registration's first heartbeat (worker_messages.ts).
+  await new Promise((r) => setTimeout(r, HEARTBEAT_MIN_INTERVAL_MS + 100));
   await w.client.publishAsync(writeonlyTopic(w.poolId, w.workerId), JSON.stringify({ type: "heartbeat", runId: null }), { qos: 1 });
   await waitFor(async () => (await h.db.sql`select last_seen_at > now() - interval '1 minute' as fresh from workers where id = ${w.workerId}`)[0].fresh, {
     what: "the heartbeat to be recorded",

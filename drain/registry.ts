@@ -5,6 +5,7 @@ import { sweepExpiredLeases } from "../shared/queue/sweeper.ts";
 import { JOB_KINDS } from "../shared/queue/kinds.ts";
 import { schedulingHandlers, type SchedulingDeps } from "./scheduling.ts";
 import { webhookHandlers, type VcsDeps } from "./webhooks.ts";
+import { policyHandlers } from "./policies.ts";
 
 const leaseSweep: Handler = async (_payload, { sql, log }) => {
   const { returned, buried } = await sweepExpiredLeases(sql);
@@ -13,5 +14,5 @@ const leaseSweep: Handler = async (_payload, { sql, log }) => {
 
 /** vcs: the VCS handlers' key and public URL (drain/webhooks.ts); without them the VCS handlers only say so. */
 export function defaultRegistry(deps: SchedulingDeps & { vcs?: VcsDeps }): Registry {
-  return new Map<string, Handler>([[JOB_KINDS.leaseSweep, leaseSweep], ...schedulingHandlers(deps), ...webhookHandlers(deps.vcs ?? null)]);
+  return new Map<string, Handler>([[JOB_KINDS.leaseSweep, leaseSweep], ...schedulingHandlers(deps), ...webhookHandlers(deps.vcs ?? null), ...policyHandlers({ publicUrl: deps.vcs?.publicUrl ?? null })]);
 }

@@ -7,6 +7,7 @@ import type {
   LogUrlsRequest,
   LogUrlsResponse,
   Output,
+  PlanDecision,
   PlanSummary,
   RegisterResponse,
   StateReport,
@@ -28,7 +29,8 @@ export type WorkerApi = Readonly<{
   accept(runId: string): Promise<AcceptResponse>;
   /** Retried on network errors and 5xx: a repeated report of the state the run is in answers it again. */
   report(runId: string, runToken: string, report: StateReport): Promise<StateReportResponse>;
-  plan(runId: string, runToken: string, summary: PlanSummary): Promise<void>;
+  /** The answer is the plan policies' decision. */
+  plan(runId: string, runToken: string, summary: PlanSummary): Promise<PlanDecision>;
   outputs(runId: string, runToken: string, outputs: readonly Output[]): Promise<void>;
   logUrls(runId: string, runToken: string, request: LogUrlsRequest): Promise<LogUrlsResponse>;
   leave(): Promise<void>;
@@ -84,7 +86,9 @@ export function workerApi(serverUrl: string, timeoutMs = 30_000): WorkerApi & { 
       return { state: answer.state ?? report.state, stateVersion: answer.stateVersion ?? 1 };
     },
     plan: async (runId, runToken, summary) => {
-      await withRetries(() => call(`/runs/${runId}/plan`, { summary }, runToken), { attempts: 8 });
+      const answer = await withRetries(() => call<Partial<PlanDecision>>(`/runs/${runId}/plan`, { summary }, runToken), { attempts: 8 });
+      // A server without plan policies answers only {recorded: true}.
+      return { outcome: answer.outcome ?? "allow", messages: answer.messages ?? [], pendingReview: answer.pendingReview ?? false };
     },
     outputs: async (runId, runToken, outputs) => {
       await withRetries(() => call(`/runs/${runId}/outputs`, { outputs }, runToken), { attempts: 8 });

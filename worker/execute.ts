@@ -3,7 +3,10 @@
 //   plan phase (the run is PREPARING): clone the run's commit, write the mounted files, fetch the
 //     local state, then the driver's phases; a plan phase's summary and JSON plan are sent, and a
 //     proposed run, or a tracked run without changes, ends FINISHED; a tracked run with changes
-//     goes on to APPLYING (autodeploy) or its workspace is archived and it waits UNCONFIRMED.
+//     goes on to APPLYING (autodeploy) or its workspace is archived and it waits UNCONFIRMED. The
+//     JSON plan is uploaded before the summary is sent; the answer (the plan policies' decision)
+//     fails the run (deny), makes a tracked run wait UNCONFIRMED (warn), or ends a proposed run
+//     PENDING_REVIEW.
 //   apply phase (PREPARING_APPLY): unpack the archived workspace, then APPLYING.
 //
 // Each state is reported before its work starts; the answer's state version opens that state's
@@ -16,7 +19,7 @@ import { mkdir, readFile, rm, writeFile, copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../shared/log.ts";
 import type { RunState } from "../shared/runs/run.ts";
-import type { Output, PlanSummary, RunSpec, StateReport, StateReportResponse } from "../shared/workers/protocol.ts";
+import type { Output, PlanDecision, PlanSummary, RunSpec, StateReport, StateReportResponse } from "../shared/workers/protocol.ts";
 import { getObject, isRefusal, putObject } from "./api_client.ts";
 import { runControl, type RunControl } from "./control.ts";
 import type { Driver, LogSink, Phase, PhaseContext, PhaseResult, RunLogs, Workspace } from "./drivers/driver.ts";
@@ -30,7 +33,8 @@ import { archiveWorkspace, extractWorkspace, freshDirectory, projectDirectory, w
 /** What the executor tells the server about the run (worker/api_client.ts with the run token). */
 export type RunChannel = Readonly<{
   report(report: StateReport): Promise<StateReportResponse>;
-  plan(summary: PlanSummary): Promise<void>;
+  /** The answer: the plan policies' decision (void: allow). */
+  plan(summary: PlanSummary): Promise<PlanDecision | void>;
   outputs(outputs: readonly Output[]): Promise<void>;
 }>;
 
@@ -48,7 +52,7 @@ export type ExecuteOptions = Readonly<{
   control?: RunControl;
 }>;
 
-export type Outcome = "FINISHED" | "FAILED" | "UNCONFIRMED" | "STOPPED";
+export type Outcome = "FINISHED" | "FAILED" | "UNCONFIRMED" | "PENDING_REVIEW" | "STOPPED";
 
 /** The server refused a call: for a state report, the run is no longer this worker's to act on. */
 class Refused extends Error {
@@ -121,7 +125,7 @@ export async function executeRun(options: ExecuteOptions): Promise<Outcome> {
   });
 
   /** afterRun hooks, then the final report; nothing is reported once the server ended the run. */
-  const end = async (outcome: "FINISHED" | "FAILED" | "UNCONFIRMED", reason?: string): Promise<Outcome> => {
+  const end = async (outcome: "FINISHED" | "FAILED" | "UNCONFIRMED" | "PENDING_REVIEW", reason?: string): Promise<Outcome> => {
     if (control.byServer()) return "STOPPED";
     const note = outcome === "FAILED" ? mask(control.reason() ?? reason ?? "the run failed") : undefined;
     if (outcome === "FAILED") log.warn("run failed", { reason: note });
@@ -202,15 +206,21 @@ export async function executeRun(options: ExecuteOptions): Promise<Outcome> {
       if (phase.recordsOutputs) recordOutputs = true;
       if (phase.plans && result.plan) {
         const { summary, changes, json } = result.plan;
-        await call("plan summary", () => channel.plan(summary));
+        // The JSON plan goes up first: the server's plan policies read it when the summary arrives.
         if (json !== null && run.urls.planUpload) await quietly(() => putObject(run.urls.planUpload as string, json, { contentType: "application/json" }));
-        if (run.type !== "TRACKED") break;
+        const decision = (await call("plan summary", () => channel.plan(summary))) ?? { outcome: "allow", messages: [] };
+        if (decision.outcome === "deny") return await fail(`denied by plan policies: ${decision.messages.join("; ")}`);
+        if (decision.outcome === "warn") say(`Plan policy warnings: ${decision.messages.join("; ")}`);
+        if (run.type !== "TRACKED") {
+          if (decision.pendingReview) return await end("PENDING_REVIEW");
+          break;
+        }
         if (!changes) {
           say("No changes.");
           recordOutputs = true;
           break;
         }
-        if (!run.autodeploy) {
+        if (!run.autodeploy || decision.outcome === "warn") {
           if (!run.urls.workspaceUpload) return await fail("the run cannot wait for confirmation: no URL to upload its workspace to");
           say("Archiving the workspace for the apply");
           const archive = join(scratch, "workspace.tar.gz");

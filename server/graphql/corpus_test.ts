@@ -6,6 +6,9 @@ import * as assert from "uvu/assert";
 import { testDatabase, type TestDatabase } from "../../shared/db/testing.ts";
 import { insertApiKey } from "../../shared/auth/queries.ts";
 import { advanceRun } from "../../shared/runs/operations.ts";
+import { promoteQueuedRuns } from "../../shared/runs/scheduling.ts";
+import { getRunById } from "../../shared/runs/queries.ts";
+import { decidePlan } from "../../shared/policies/plan.ts";
 import type { RunState } from "../../shared/runs/run.ts";
 import { corpusFile, COVERED } from "./corpus.ts";
 import { gql, graphqlApp } from "./testing.ts";
@@ -287,6 +290,49 @@ test("a managed state's outputs, resources and download URL through spacectl's o
     await store.close();
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test("policies through spacectl's operations: show, list, samples, simulate, and a run review", async () => {
+  const app = graphqlApp(db.sql);
+  const { key, secret } = await insertApiKey(db.sql, "test", { name: "admin5", admin: true });
+  const token = (await gql(app, `mutation ($id: ID!, $s: String!) { apiKeyUser(id: $id, secret: $s) { jwt } }`, { id: key.id, s: secret })).body.data!.apiKeyUser.jwt;
+  await gql(app, `mutation { stackCreate(input: {name: "policies", repository: "infra", branch: "main", labels: ["prod"]}, manageState: true, slug: "policy-stack") { id } }`, {}, token);
+  const create = `mutation ($i: PolicyCreateInput!) { policyCreatev2(input: $i) { id type engineType } }`;
+  const broken = await gql(app, create, { i: { name: "Broken", type: "PLAN", body: "package spacelift\n\ndeny[msg] {\n  msg := \n}\n" } }, token);
+  assert.match(broken.body.errors?.[0]?.message ?? "", /does not parse at line \d+, column \d+/);
+  const planBody = 'package spacelift\n\ndeny["no destroys"] { input.spacelift.run.type == "DESTROY" }\nwarn[sprintf("%d changes", [count(input.spacelift.run.changes)])] { true }\n';
+  assert.equal((await gql(app, create, { i: { name: "My Plan Policy", type: "PLAN", body: planBody, labels: ["autoattach:prod"], description: "plan" } }, token)).body, { data: { policyCreatev2: { id: "my-plan-policy", type: "PLAN", engineType: "REGO_V0" } } });
+
+  const shown = await run(app, "spacectl-policy-show.graphql", token);
+  assert.equal([shown.policy.id, shown.policy.name, shown.policy.type, shown.policy.labels, shown.policy.spaceDetails], ["my-plan-policy", "My Plan Policy", "PLAN", ["autoattach:prod"], { id: "root", name: "root", accessLevel: "ADMIN" }]);
+  const listed = await run(app, "spacectl-policy-list.graphql", token);
+  assert.equal(listed.searchPolicies.edges.map((e: { node: { id: string } }) => e.node.id), ["my-plan-policy"]);
+  assert.equal(listed.searchPolicies.pageInfo.hasNextPage, false);
+
+  // The policy attaches by label; a plan evaluation is recorded and readable as a sample.
+  const stackShown = await gql(app, `{ stack(id: "policy-stack") { attachedPolicies { id policyId isAutoattached } } }`, {}, token);
+  assert.equal(stackShown.body.data!.stack.attachedPolicies, [{ id: null, policyId: "my-plan-policy", isAutoattached: true }]);
+  const runId = (await gql(app, `mutation { runTrigger(stack: "policy-stack") { id } }`, {}, token)).body.data!.runTrigger.id;
+  const decision = await decidePlan(db.sql, null, (await getRunById(db.sql, runId))!, { bucket: "metadata", key: "none" });
+  assert.equal(decision, { outcome: "warn", messages: ["0 changes"], pendingReview: false });
+  const samples = await run(app, "spacectl-policy-samples.graphql", token);
+  assert.is(samples.policy.evaluationRecords.length, 1);
+  assert.is(samples.policy.evaluationRecords[0].outcome, "warn");
+  const sample = await gql(app, `query ($k: String!) { policy(id: "my-plan-policy") { evaluationSample(key: $k) { input body } } }`, { k: samples.policy.evaluationRecords[0].key }, token);
+  assert.is(JSON.parse(sample.body.data!.policy.evaluationSample.input).spacelift.run.id, runId);
+  assert.is(sample.body.data!.policy.evaluationSample.body, planBody);
+
+  const simulated = await run(app, "spacectl-policy-simulate.graphql", token, {}, { body: planBody, input: JSON.stringify({ spacelift: { run: { type: "DESTROY", changes: [1, 2] } } }) });
+  assert.equal(JSON.parse(simulated.policySimulate), { deny: ["no destroys"], warn: ["2 changes"] });
+
+  // An approval policy holds the run in QUEUED until a review approves it.
+  await gql(app, `mutation ($i: PolicyCreateInput!) { policyCreatev2(input: $i) { id } }`, { i: { name: "reviewed", type: "APPROVAL", body: "package spacelift\napprove { count(input.reviews.current.approvals) > 0 }\n" } }, token);
+  const attached = await gql(app, `mutation { policyAttach(id: "reviewed", stack: "policy-stack") { id policyId stackId isAutoattached } }`, {}, token);
+  assert.equal(attached.body.data!.policyAttach.policyId, "reviewed");
+  assert.equal(await promoteQueuedRuns(db.sql, "policy-stack"), [], "undecided: the run waits");
+  assert.is((await gql(app, `query ($s: ID!, $r: ID!) { stack(id: $s) { run(id: $r) { needsApproval } } }`, { s: "policy-stack", r: runId }, token)).body.data!.stack.run.needsApproval, true);
+  assert.equal(await run(app, "spacectl-run-review.graphql", token, { "my-stack": "policy-stack" }), { runReview: { id: runId } });
+  assert.equal((await promoteQueuedRuns(db.sql, "policy-stack")).map((r) => r.id), [runId]);
 });
 
 test("every covered operation ran", () => {

@@ -44,7 +44,6 @@ export const runResolvers = {
     finished: (r: Run) => r.terminal,
     canRetry: (r: Run) => canRetry(r),
     expired: () => false,
-    needsApproval: () => false,
     comments: () => [],
     isMostRecent: async (r: Run, _: Args, ctx: Context) => (await newestRunId(ctx.sql, r.stackId, SAME_LIST[r.type])) === r.id,
     history: async (r: Run, _: Args, ctx: Context) =>

@@ -88,7 +88,6 @@ export const stackResolvers = {
     trackedCommit: () => null,
     trackedCommitSetBy: () => null,
     attachedContexts: () => [],
-    attachedPolicies: () => [],
     moduleVersionsUsed: () => [],
     runs: (s: StackView, { before }: Args, ctx: Context) => listRuns(ctx.sql, s.id, ["TRACKED", "DESTROY"], before ?? null),
     proposedRuns: (s: StackView, { before }: Args, ctx: Context) => listRuns(ctx.sql, s.id, ["PROPOSED"], before ?? null),

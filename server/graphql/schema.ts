@@ -10,6 +10,7 @@ import { executionResolvers } from "./resolvers_execution.ts";
 import { logResolvers } from "./resolvers_logs.ts";
 import { stateResolvers } from "./resolvers_state.ts";
 import { vcsResolvers } from "./resolvers_vcs.ts";
+import { policyResolvers } from "./resolvers_policies.ts";
 
 type ResolverMap = Record<string, Record<string, unknown>>;
 
@@ -19,7 +20,7 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return out;
 }
 
-export const RESOLVERS: ResolverMap = merge(stackResolvers, runResolvers, accessResolvers, workerResolvers, executionResolvers, logResolvers, stateResolvers, vcsResolvers);
+export const RESOLVERS: ResolverMap = merge(stackResolvers, runResolvers, accessResolvers, workerResolvers, executionResolvers, logResolvers, stateResolvers, vcsResolvers, policyResolvers);
 
 export function buildGantrySchema(resolvers: ResolverMap = RESOLVERS): GraphQLSchema {
   const schema = buildSchema(SDL);

@@ -22,13 +22,8 @@ const EXPECTED_FAILURES = Object.freeze([
   "spacectl-module-run-get.graphql",
   "spacectl-module-version-create.graphql",
   "spacectl-module-version-list.graphql",
-  "spacectl-policy-list.graphql",
-  "spacectl-policy-samples.graphql",
-  "spacectl-policy-show.graphql",
-  "spacectl-policy-simulate.graphql",
   "spacectl-run-prioritize.graphql",
   "spacectl-run-replan.graphql",
-  "spacectl-run-review.graphql",
   "spacectl-stack-dependencies.graphql",
   "spacectl-stack-set-current-commit.graphql",
 ]);

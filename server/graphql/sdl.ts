@@ -27,6 +27,14 @@ type Query {
   "Where GitHub sends webhooks (the integration's own URL with an id)."
   githubEnterpriseWebhooksEndpoint(id: ID): String!
   gitlabWebhooksEndpoint(id: ID): String!
+  "Policies the caller can read (docs/policies.md)."
+  policies: [Policy!]!
+  policy(id: ID!): Policy
+  "Policies the caller can read; predicates: type (enumEquals), label (stringMatches), space (stringMatches)."
+  searchPolicies(input: SearchInput!): PoliciesConnection!
+  namedWebhooksIntegration(id: ID!): NamedWebhooksIntegration
+  "Gantry: the notification inbox (notification policies' inbox rules, policy failures) of the spaces the caller administers, newest first, 14 days."
+  notifications: [Notification!]!
 }
 
 type Mutation {
@@ -95,6 +103,24 @@ type Mutation {
   stackManagedStateRollback(id: ID!, version: ID!): StateVersion!
   "Releases Terraform's lock on the stack's managed state, whoever holds it (admin)."
   stackManagedStateForceUnlock(id: ID!): Stack!
+  "A policy (admin of its space; LOGIN: admin of root). A body that does not parse or compile is refused with its line and column."
+  policyCreate(name: String!, body: String!, type: PolicyType!, labels: [String!], space: ID, description: String, engineType: PolicyEngineType): Policy!
+  policyCreatev2(input: PolicyCreateInput!): Policy!
+  policyUpdate(id: ID!, name: String!, body: String!, labels: [String!], space: ID, description: String, engineType: PolicyEngineType): Policy!
+  policyUpdatev2(id: ID!, input: PolicyUpdateInput!): Policy!
+  "force is accepted; attachments go with the policy."
+  policyDelete(id: ID!, force: Boolean): Policy
+  "Attaches a policy to a stack of its space or a subspace (admin of the stack's space)."
+  policyAttach(id: ID!, stack: ID!): PolicyStackAttachment!
+  "id: the attachment's id."
+  policyDetach(id: ID!): PolicyStackAttachment
+  "Evaluates a body against an input (JSON text), without recording: the package's document as JSON text."
+  policySimulate(body: String!, input: String!, type: PolicyType!): String
+  "A review for the run's approval policies (without run: the stack's blocker); the newest review per reviewer counts."
+  runReview(stack: ID!, run: ID, decision: RunReviewDecision!, note: String): Run!
+  "An endpoint notification policies send to (endpoint_id = its id). Signing secrets are not supported yet."
+  namedWebhooksIntegrationCreate(input: NamedWebhooksIntegrationInput!): NamedWebhooksIntegration!
+  namedWebhooksIntegrationDelete(id: ID!): NamedWebhooksIntegration
 }
 
 type Viewer {
@@ -397,9 +423,175 @@ type StackContextAttachment {
 }
 
 type PolicyStackAttachment {
+  "The attachment's id (for policyDetach); null when the policy attaches by label."
+  id: ID
   policyId: ID!
   policyName: String!
   policyType: String!
+  stackId: ID!
+  stackName: String!
+  isModule: Boolean!
+  "Attached by an autoattach:<label> label of the policy."
+  isAutoattached: Boolean!
+}
+
+enum PolicyType {
+  ACCESS
+  APPROVAL
+  GIT_PUSH
+  INITIALIZATION
+  INTENT
+  LOGIN
+  NOTIFICATION
+  PLAN
+  TASK
+  TRIGGER
+  STACK_ACCESS
+  TERRAFORM_PLAN
+  TASK_RUN
+}
+
+enum PolicyEngineType {
+  REGO_V0
+  REGO_V1
+}
+
+enum RunReviewDecision {
+  APPROVE
+  REJECT
+}
+
+type Policy {
+  id: ID!
+  name: String!
+  description: String!
+  "Rego, package spacelift."
+  body: String!
+  type: PolicyType!
+  engineType: PolicyEngineType!
+  labels: [String!]!
+  space: ID!
+  spaceDetails: Space!
+  createdAt: Int!
+  updatedAt: Int!
+  "Stacks the policy applies to: attached directly or by label (empty for LOGIN and NOTIFICATION policies)."
+  attachedStacks: [PolicyStackAttachment!]!
+  attachedStack(id: ID!): PolicyStackAttachment
+  "The 100 newest evaluations."
+  evaluationRecords: [PolicyEvaluationRecord!]!
+  "One evaluation's input and the body evaluated (key: an evaluation record's key)."
+  evaluationSample(key: String!): PolicyEvaluationSample
+  searchEvaluationRecords(input: SearchInput!): PolicyEvaluationRecordsConnection!
+}
+
+input PolicyCreateInput {
+  name: String!
+  body: String!
+  type: PolicyType!
+  labels: [String!]
+  space: ID
+  description: String
+  engineType: PolicyEngineType
+}
+
+input PolicyUpdateInput {
+  name: String!
+  body: String!
+  labels: [String!]
+  space: ID
+  description: String
+  engineType: PolicyEngineType
+}
+
+type PolicyEdge {
+  cursor: String!
+  node: Policy!
+}
+
+type PoliciesConnection {
+  edges: [PolicyEdge!]!
+  pageInfo: PageInfo!
+}
+
+type PolicyEvaluationRecord {
+  key: String!
+  "allow, deny, warn, approve, reject, undecided, track, propose, ignore, trigger, notify, none, error…"
+  outcome: String!
+  timestamp: Int!
+  kind: String!
+  stackId: ID
+  runId: ID
+  messages: [String!]!
+  durationMs: Float!
+  error: String
+}
+
+type PolicyEvaluationSample {
+  "JSON text."
+  input: String!
+  body: String!
+  "JSON text of what the policy decided."
+  decision: String!
+}
+
+type PolicyEvaluationRecordEdge {
+  cursor: String!
+  node: PolicyEvaluationRecord!
+}
+
+type PolicyEvaluationRecordsConnection {
+  edges: [PolicyEvaluationRecordEdge!]!
+  pageInfo: PageInfo!
+}
+
+type NamedWebhooksIntegration {
+  id: ID!
+  name: String!
+  endpoint: String!
+  space: ID!
+  labels: [String!]!
+  enabled: Boolean!
+  createdAt: Int!
+  "The 50 newest deliveries."
+  deliveries: [WebhookDelivery!]!
+}
+
+input NamedWebhooksIntegrationInput {
+  name: String!
+  endpoint: String!
+  space: ID!
+  labels: [String!]
+  enabled: Boolean!
+  "Not supported yet: refused unless empty."
+  secret: String
+}
+
+type WebhookDelivery {
+  id: ID!
+  "pending, delivered or failed."
+  status: String!
+  responseStatus: Int
+  error: String
+  attempts: Int!
+  createdAt: Int!
+}
+
+enum NotificationSeverity {
+  INFO
+  WARNING
+  ERROR
+}
+
+type Notification {
+  id: ID!
+  title: String!
+  body: String!
+  severity: NotificationSeverity!
+  space: ID!
+  stackId: ID
+  runId: ID
+  policyId: ID
+  createdAt: Int!
 }
 
 type ModuleOwner {
@@ -907,6 +1099,7 @@ type Run {
   driftDetection: Boolean!
   expired: Boolean!
   isMostRecent: Boolean!
+  "Its approval policies have not decided yet for its current state."
   needsApproval: Boolean!
   "Plan summary; null until a worker has planned the run."
   delta: RunDelta

@@ -66,8 +66,7 @@ export function workerApiRoutes(deps: WorkerApiDeps): Hono {
   });
   app.post("/runs/:id/plan", async (c) => {
     const id = runId(c);
-    await reportPlan(channel, id, bearer(c), await body(c));
-    return c.json({ recorded: true });
+    return c.json({ recorded: true, ...(await reportPlan(channel, id, bearer(c), await body(c))) });
   });
   app.post("/runs/:id/outputs", async (c) => {
     const id = runId(c);

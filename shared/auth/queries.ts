@@ -8,6 +8,7 @@ import { spaceTree } from "../spaces/queries.ts";
 import { hashSecret, newSecret, secretMatches } from "./api_key.ts";
 import { issueSession } from "./jwt.ts";
 import { requireRole, type Actor, type Role } from "./roles.ts";
+import { decideLogin, loginGrant, mergeRoles, saveLoginGrant } from "../policies/login.ts";
 
 export type ApiKey = Readonly<{
   id: string;
@@ -92,6 +93,12 @@ export async function exchangeApiKey(db: Db, id: string, secret: string, jwtKey:
   const [row] = await db<{ secret_salt: Buffer; secret_hash: Buffer }[]>`
     select secret_salt, secret_hash from api_keys where id = ${id} and deleted_at is null`;
   if (!row || !(await secretMatches(secret, row.secret_salt, row.secret_hash))) return null;
+  // Login policies (shared/policies/login.ts): a denied key gets no session; grants are kept for actorForKey.
+  const key = await getApiKey(db, id);
+  if (!key) return null;
+  const login = await decideLogin(db, { id, name: key.name, admin: key.admin, roles: Object.fromEntries(key.accessRules.map((r) => [r.space, r.role])) });
+  if (login && !login.allowed) return null;
+  await saveLoginGrant(db, id, login);
   await db`update api_keys set last_used_at = now() where id = ${id}`;
   return { id, ...issueSession(jwtKey, id, audience) };
 }
@@ -100,11 +107,13 @@ export async function exchangeApiKey(db: Db, id: string, secret: string, jwtKey:
 export async function actorForKey(db: Db, id: string): Promise<Actor | null> {
   const key = await getApiKey(db, id);
   if (!key || key.deleted) return null;
+  const own = Object.fromEntries(key.accessRules.map((r) => [r.space, r.role]));
+  const grant = key.admin ? null : await loginGrant(db, id);
   return {
     id: key.id,
     login: `api::${key.id}`,
     name: key.name,
-    admin: key.admin,
-    roles: Object.fromEntries(key.accessRules.map((r) => [r.space, r.role])),
+    admin: key.admin || (grant?.admin ?? false),
+    roles: grant ? mergeRoles(own, grant.roles) : own,
   };
 }

@@ -48,6 +48,100 @@ create table cron_fires (
   constraint cron_fires_pkey PRIMARY KEY (schedule, fire_at)
 );
 
+create table login_grants (
+  api_key_id text not null,
+  admin boolean default false not null,
+  roles jsonb default '{}'::jsonb not null,
+  granted_at timestamp with time zone default now() not null,
+  constraint login_grants_api_key_id_fkey FOREIGN KEY (api_key_id) REFERENCES api_keys(id) ON DELETE CASCADE,
+  constraint login_grants_pkey PRIMARY KEY (api_key_id)
+);
+
+create table named_webhooks (
+  id text not null,
+  space_id text not null,
+  name text not null,
+  endpoint text not null,
+  labels text[] default '{}'::text[] not null,
+  enabled boolean default true not null,
+  created_at timestamp with time zone default now() not null,
+  constraint named_webhooks_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9-]{0,99}$'::text)),
+  constraint named_webhooks_name_check CHECK ((name <> ''::text)),
+  constraint named_webhooks_pkey PRIMARY KEY (id),
+  constraint named_webhooks_space_id_fkey FOREIGN KEY (space_id) REFERENCES spaces(id) ON DELETE RESTRICT
+);
+
+create table notifications (
+  id text not null,
+  space_id text not null,
+  stack_id text,
+  run_id text,
+  policy_id text,
+  title text not null,
+  body text default ''::text not null,
+  severity text not null,
+  created_at timestamp with time zone default now() not null,
+  constraint notifications_id_check CHECK ((length(id) = 26)),
+  constraint notifications_pkey PRIMARY KEY (id),
+  constraint notifications_policy_id_fkey FOREIGN KEY (policy_id) REFERENCES policies(id) ON DELETE SET NULL,
+  constraint notifications_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE,
+  constraint notifications_severity_check CHECK ((severity = ANY (ARRAY['INFO'::text, 'WARNING'::text, 'ERROR'::text]))),
+  constraint notifications_space_id_fkey FOREIGN KEY (space_id) REFERENCES spaces(id) ON DELETE CASCADE,
+  constraint notifications_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
+);
+
+create table policies (
+  id text not null,
+  space_id text not null,
+  name text not null,
+  description text default ''::text not null,
+  body text not null,
+  type text not null,
+  engine_type text default 'REGO_V0'::text not null,
+  labels text[] default '{}'::text[] not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint policies_engine_type_check CHECK ((engine_type = ANY (ARRAY['REGO_V0'::text, 'REGO_V1'::text]))),
+  constraint policies_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9-]{0,99}$'::text)),
+  constraint policies_name_check CHECK ((name <> ''::text)),
+  constraint policies_pkey PRIMARY KEY (id),
+  constraint policies_space_id_fkey FOREIGN KEY (space_id) REFERENCES spaces(id) ON DELETE RESTRICT,
+  constraint policies_type_check CHECK ((type = ANY (ARRAY['ACCESS'::text, 'APPROVAL'::text, 'GIT_PUSH'::text, 'INITIALIZATION'::text, 'INTENT'::text, 'LOGIN'::text, 'NOTIFICATION'::text, 'PLAN'::text, 'TASK'::text, 'TRIGGER'::text])))
+);
+
+create table policy_attachments (
+  id text not null,
+  policy_id text not null,
+  stack_id text not null,
+  created_at timestamp with time zone default now() not null,
+  constraint policy_attachments_id_check CHECK ((length(id) = 26)),
+  constraint policy_attachments_pkey PRIMARY KEY (id),
+  constraint policy_attachments_policy_id_fkey FOREIGN KEY (policy_id) REFERENCES policies(id) ON DELETE CASCADE,
+  constraint policy_attachments_policy_id_stack_id_key UNIQUE (policy_id, stack_id),
+  constraint policy_attachments_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
+);
+
+create table policy_evaluations (
+  id text not null,
+  policy_id text not null,
+  kind text not null,
+  stack_id text,
+  run_id text,
+  outcome text not null,
+  input jsonb not null,
+  decision jsonb default '{}'::jsonb not null,
+  messages text[] default '{}'::text[] not null,
+  body text not null,
+  error text,
+  duration_ms double precision not null,
+  created_at timestamp with time zone default now() not null,
+  constraint policy_evaluations_id_check CHECK ((length(id) = 26)),
+  constraint policy_evaluations_pkey PRIMARY KEY (id),
+  constraint policy_evaluations_policy_id_fkey FOREIGN KEY (policy_id) REFERENCES policies(id) ON DELETE CASCADE,
+  constraint policy_evaluations_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE,
+  constraint policy_evaluations_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
+);
+
 create table queue_counters (
   queue text not null,
   processed bigint default 0 not null,
@@ -89,6 +183,29 @@ create table queue_jobs (
   constraint queue_jobs_queue_check CHECK ((queue = ANY (ARRAY['webhooks'::text, 'async'::text, 'async_fifo'::text, 'cronjobs'::text, 'worker_messages'::text])))
 );
 
+create table run_approvals (
+  run_id text not null,
+  state text not null,
+  state_version integer not null,
+  reviews bigint not null,
+  outcome text not null,
+  created_at timestamp with time zone default now() not null,
+  constraint run_approvals_outcome_check CHECK ((outcome = ANY (ARRAY['approve'::text, 'reject'::text, 'undecided'::text]))),
+  constraint run_approvals_pkey PRIMARY KEY (run_id, state, state_version),
+  constraint run_approvals_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+);
+
+create table run_plan_decisions (
+  run_id text not null,
+  outcome text not null,
+  messages text[] default '{}'::text[] not null,
+  pending_review boolean default false not null,
+  created_at timestamp with time zone default now() not null,
+  constraint run_plan_decisions_outcome_check CHECK ((outcome = ANY (ARRAY['allow'::text, 'deny'::text, 'warn'::text]))),
+  constraint run_plan_decisions_pkey PRIMARY KEY (run_id),
+  constraint run_plan_decisions_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+);
+
 create table run_plans (
   run_id text not null,
   add_count integer not null,
@@ -103,6 +220,20 @@ create table run_plans (
   constraint run_plans_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 );
 
+create table run_reviews (
+  id bigint generated always as identity not null,
+  run_id text not null,
+  author text not null,
+  decision text not null,
+  note text default ''::text not null,
+  state text not null,
+  state_version integer not null,
+  created_at timestamp with time zone default now() not null,
+  constraint run_reviews_decision_check CHECK ((decision = ANY (ARRAY['APPROVE'::text, 'REJECT'::text]))),
+  constraint run_reviews_pkey PRIMARY KEY (id),
+  constraint run_reviews_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+);
+
 create table run_transitions (
   run_id text not null,
   seq integer not null,
@@ -113,6 +244,15 @@ create table run_transitions (
   created_at timestamp with time zone default now() not null,
   constraint run_transitions_pkey PRIMARY KEY (run_id, seq),
   constraint run_transitions_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
+);
+
+create table run_trigger_chains (
+  run_id text not null,
+  chain_id text not null,
+  policy_id text,
+  constraint run_trigger_chains_pkey PRIMARY KEY (run_id),
+  constraint run_trigger_chains_policy_id_fkey FOREIGN KEY (policy_id) REFERENCES policies(id) ON DELETE SET NULL,
+  constraint run_trigger_chains_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE
 );
 
 create table runs (
@@ -377,6 +517,28 @@ create table vcs_runs (
   constraint vcs_runs_stack_id_fkey FOREIGN KEY (stack_id) REFERENCES stacks(id) ON DELETE CASCADE
 );
 
+create table webhook_deliveries (
+  id text not null,
+  webhook_id text not null,
+  policy_id text,
+  run_id text,
+  method text default 'POST'::text not null,
+  headers jsonb default '{}'::jsonb not null,
+  payload text not null,
+  status text default 'pending'::text not null,
+  response_status integer,
+  error text,
+  attempts integer default 0 not null,
+  created_at timestamp with time zone default now() not null,
+  delivered_at timestamp with time zone,
+  constraint webhook_deliveries_id_check CHECK ((length(id) = 26)),
+  constraint webhook_deliveries_pkey PRIMARY KEY (id),
+  constraint webhook_deliveries_policy_id_fkey FOREIGN KEY (policy_id) REFERENCES policies(id) ON DELETE SET NULL,
+  constraint webhook_deliveries_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE SET NULL,
+  constraint webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text]))),
+  constraint webhook_deliveries_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES named_webhooks(id) ON DELETE CASCADE
+);
+
 create table worker_outbox (
   id bigint generated always as identity not null,
   worker_id text not null,
@@ -426,9 +588,16 @@ create table workers (
 );
 
 CREATE INDEX audit_entries_created ON public.audit_entries USING btree (created_at DESC, id DESC);
+CREATE INDEX notifications_created ON public.notifications USING btree (created_at DESC, id DESC);
+CREATE INDEX policies_type ON public.policies USING btree (type, space_id);
+CREATE INDEX policy_attachments_stack ON public.policy_attachments USING btree (stack_id);
+CREATE INDEX policy_evaluations_policy ON public.policy_evaluations USING btree (policy_id, id DESC);
+CREATE INDEX policy_evaluations_run ON public.policy_evaluations USING btree (run_id) WHERE (run_id IS NOT NULL);
 CREATE INDEX queue_jobs_claimable ON public.queue_jobs USING btree (queue, priority DESC, run_at, id) WHERE (locked_until IS NULL);
 CREATE INDEX queue_jobs_fifo ON public.queue_jobs USING btree (queue, fifo_key, id) WHERE (fifo_key IS NOT NULL);
 CREATE INDEX queue_jobs_leased ON public.queue_jobs USING btree (locked_until) WHERE (locked_until IS NOT NULL);
+CREATE INDEX run_reviews_run ON public.run_reviews USING btree (run_id, id);
+CREATE INDEX run_trigger_chains_chain ON public.run_trigger_chains USING btree (chain_id);
 CREATE INDEX runs_blocking ON public.runs USING btree (stack_id, id) WHERE ((NOT terminal) AND (type = ANY (ARRAY['TRACKED'::text, 'TASK'::text, 'DESTROY'::text])));
 CREATE INDEX runs_confirmed ON public.runs USING btree (stack_id, id) WHERE (state = 'CONFIRMED'::text);
 CREATE INDEX runs_queued ON public.runs USING btree (id) WHERE (state = 'QUEUED'::text);
@@ -444,6 +613,7 @@ CREATE INDEX vcs_deliveries_received ON public.vcs_deliveries USING btree (recei
 CREATE UNIQUE INDEX vcs_integrations_one_default ON public.vcs_integrations USING btree (provider) WHERE is_default;
 CREATE INDEX vcs_integrations_space ON public.vcs_integrations USING btree (space_id);
 CREATE UNIQUE INDEX vcs_runs_run ON public.vcs_runs USING btree (run_id);
+CREATE INDEX webhook_deliveries_webhook ON public.webhook_deliveries USING btree (webhook_id, id DESC);
 CREATE INDEX worker_outbox_created ON public.worker_outbox USING btree (created_at);
 CREATE INDEX worker_outbox_worker ON public.worker_outbox USING btree (worker_id, id);
 CREATE UNIQUE INDEX worker_pools_default ON public.worker_pools USING btree ((true)) WHERE is_default;

@@ -14,6 +14,7 @@ import { transitionRun, transitionRunIn } from "./transition.ts";
 import { ulid } from "./ulid.ts";
 import { enqueue } from "../queue/jobs.ts";
 import { runStopJob, scheduleStackJob } from "./scheduling_jobs.ts";
+import { requireApproval } from "../policies/approval.ts";
 
 export type Trigger = Readonly<{
   type?: RunType | null;
@@ -141,6 +142,11 @@ export async function userAction(sql: Sql, actor: Actor, stackId: string, runId:
   }
   const tree = await spaceTree(sql);
   const runId_: string = id;
+  if (action === "confirm") {
+    // Approval policies (shared/policies/approval.ts) must approve an UNCONFIRMED run first; evaluated outside the transaction so the evaluation is recorded either way.
+    const waiting = await getRun(sql, stackId, runId_);
+    if (waiting) await requireApproval(sql, waiting);
+  }
   return sql.begin(async (tx) => {
     // The worker executing the run, if any: told to signal its tool once the state is decided.
     const [holder] = await tx<{ id: string; pool_id: string }[]>`select id, pool_id from workers where run_id = ${runId_} and run_accepted`;

@@ -12,6 +12,7 @@ import { lockHolder, toRun, type Run } from "./queries.ts";
 import { schedulePoolJob, scheduleStackJob } from "./scheduling_jobs.ts";
 import { releaseLocksOfRun } from "../state/lock.ts";
 import { feedbackJob, wantsFeedback } from "../vcs/jobs.ts";
+import { policyJobs } from "../policies/jobs.ts";
 
 export type Decide = (run: Run & RunFacts, context: Readonly<{ spaceId: string }>) => RunState | Promise<RunState>;
 
@@ -49,5 +50,7 @@ export async function transitionRunIn(tx: Tx, stackId: string, runId: string, de
   }
   // VCS feedback (shared/vcs/jobs.ts): a run at a commit of a GitHub or GitLab stack reports its new state as a commit status.
   if (wantsFeedback(row.stack_provider, run.commitSha)) await enqueueMany(tx, [feedbackJob(stackId, runId)]);
+  // Policies (shared/policies/jobs.ts): trigger policies once a tracked run ends, notification policies on every change.
+  await enqueueMany(tx, await policyJobs(tx, stackId, runId, run.type, to, isTerminal(to)));
   return toRun(updated);
 }

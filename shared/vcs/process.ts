@@ -14,6 +14,7 @@ import { changedFiles, diffNames, mergeBase, withClone } from "./git.ts";
 import { vcsKey, type HookProvider, type Integration } from "./integration.ts";
 import { deriveKey } from "../secret_key.ts";
 import { decidePush, type PushDecision, type PushPolicyInput } from "./push_policy.ts";
+import { pushPolicyDecider } from "../policies/push.ts";
 import { getIntegration } from "./queries.ts";
 import { createVcsRun, supersedeProposedRuns } from "./runs.ts";
 
@@ -75,7 +76,9 @@ export async function processDelivery(sql: Sql, deps: VcsDeps, log: Logger, prov
 
   let client: VcsClient | null = null;
   const api = async () => (client ??= await clientForIntegration(sql, deps.key, integration, { ...deps.clientOptions, installationId: event.installationId }));
-  const decide = deps.decide ?? decidePush;
+  // Attached GIT_PUSH policies (shared/policies/push.ts) stand in for the default per stack.
+  const pushPolicies = deps.decide ? null : await pushPolicyDecider(sql, stacks.map((s) => s.id));
+  const decide = deps.decide ?? pushPolicies?.decide ?? decidePush;
   const running = await inProgress(sql, stacks.map((s) => s.id));
   const stackInput = (s: MatchedStack): PushPolicyInput["stack"] => ({ id: s.id, branch: s.branch, project_root: s.projectRoot, additional_project_globs: s.additionalProjectGlobs });
 
@@ -123,6 +126,7 @@ export async function processDelivery(sql: Sql, deps: VcsDeps, log: Logger, prov
     if (d.cancel.length) log.info("push policy asked to cancel runs; not supported yet", { stack: stack.id, runs: d.cancel.length });
   }
   const summary = created.length ? `created ${created.length} run(s): ${created.join(", ")}` : "no runs";
+  await pushPolicies?.flush();
   return finish(notes.length ? `${summary}; ${notes.join("; ")}` : summary, created);
 }
 

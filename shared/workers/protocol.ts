@@ -40,8 +40,10 @@
 //   4. Execution. The worker reports each state change with POST /worker/runs/:id/state
 //      { state, note } and the run token; the answer carries the state's version, which names its
 //      log stream. It flushes a state's logs before reporting the next one. Plans: PREPARING →
-//      INITIALIZING → PLANNING (POST /plan with the summary) → FINISHED (no changes, or proposed),
-//      APPLYING (autodeploy) or UNCONFIRMED (the workspace uploaded first). UNCONFIRMED and
+//      INITIALIZING → PLANNING (JSON plan PUT, then POST /plan with the summary, answered with the
+//      plan policies' decision) → FINISHED (no changes, or proposed), APPLYING (autodeploy) or
+//      UNCONFIRMED (the workspace uploaded first); FAILED on a deny, PENDING_REVIEW for a proposed
+//      run with warnings and approval policies. UNCONFIRMED and
 //      PENDING_REVIEW hand the worker back: it is free. Applies: PREPARING_APPLY → APPLYING →
 //      FINISHED. Tasks: … → PERFORMING → FINISHED or FAILED; destroys: … → DESTROYING → FINISHED.
 //      After an apply the worker POSTs /outputs. Heartbeats carry the run id and extend the lease.
@@ -222,7 +224,16 @@ export type LogUrlsResponse = Readonly<{ urls: readonly string[] }>;
 export const MAX_LOG_URLS = 64;
 export const MAX_LOG_CHUNK_BYTES = 64 * 1024;
 
-/** POST /worker/runs/:id/plan: the plan's summary (the JSON plan itself goes to urls.planUpload). */
+/**
+ * POST /worker/runs/:id/plan: the plan's summary (the JSON plan itself goes to urls.planUpload
+ * first: plan policies read it). The answer is the plan policies' decision: deny → the worker
+ * reports FAILED with the messages as note (nothing else is accepted); warn → a tracked run with
+ * changes waits UNCONFIRMED even with autodeploy (APPLYING is refused); pendingReview → a proposed
+ * run ends its hand-over in PENDING_REVIEW (FINISHED is refused). A server without plan policies
+ * answers {outcome: "allow"}.
+ */
+export type PlanDecision = Readonly<{ outcome: "allow" | "deny" | "warn"; messages: readonly string[]; pendingReview?: boolean }>;
+
 export type ResourceChange = Readonly<{ address: string; type: string; name: string; actions: readonly string[] }>;
 export type PlanSummary = Readonly<{ add: number; change: number; destroy: number; resources: readonly ResourceChange[] }>;
 export const MAX_PLAN_RESOURCES = 10_000;

@@ -18,7 +18,9 @@ import { stateBackendFor, type StateBackendKeys } from "../state/credentials.ts"
 import { usesManagedState } from "../state/operations.ts";
 import type { Worker } from "./worker.ts";
 import { toWorker } from "./queries.ts";
-import { MAX_OUTPUTS, MAX_PLAN_RESOURCES, type AcceptResponse, type Output, type PlanSummary, type RunHooks, type RunSpec, type RunUrls, type StateReportResponse } from "./protocol.ts";
+import { decidePlan, enforcePlanDecision } from "../policies/plan.ts";
+import { settleApproval } from "../policies/approval.ts";
+import { MAX_OUTPUTS, MAX_PLAN_RESOURCES, type AcceptResponse, type Output, type PlanDecision, type PlanSummary, type RunHooks, type RunSpec, type RunUrls, type StateReportResponse } from "./protocol.ts";
 
 export type RunChannelDeps = Readonly<{
   sql: Sql;
@@ -140,15 +142,19 @@ export async function reportRunState(deps: RunChannelDeps, runId: string, token:
   if (typeof report.state !== "string" || !(RUN_STATES as readonly string[]).includes(report.state)) throw invalid("state must be a run state");
   if (report.note !== undefined && report.note !== null && (typeof report.note !== "string" || report.note.length > 4000)) throw invalid("note must be a string of 4000 characters at most");
   const to = report.state as RunState;
-  return deps.sql.begin(async (tx) => {
+  const answer = await deps.sql.begin(async (tx) => {
     const { run, workerId } = await heldRun(tx, deps.keys.runToken, runId, token);
     if (run.state !== to) {
-      // A repeated report (its answer was lost) is already done; anything else is a transition.
-      await transitionRunIn(tx, run.stackId, runId, (r) => advance(r, to), `worker::${workerId}`, (report.note as string | undefined) ?? null);
+      // A repeated report (its answer was lost) is already done; anything else is a transition,
+      // within what the plan policies decided (shared/policies/plan.ts).
+      await transitionRunIn(tx, run.stackId, runId, async (r) => (await enforcePlanDecision(tx, r, to), advance(r, to)), `worker::${workerId}`, (report.note as string | undefined) ?? null);
       if (to === "FINISHED" && run.type === "TRACKED") await setNeedsAttention(tx, run.stackId, null);
     }
-    return { state: to, stateVersion: await stateVersion(tx, runId, to) };
-  }) as Promise<StateReportResponse>;
+    return { stackId: run.stackId, response: { state: to, stateVersion: await stateVersion(tx, runId, to) } };
+  });
+  // A run handed back for a person: its approval policies may decide at once (shared/policies/approval.ts).
+  if (to === "PENDING_REVIEW" || to === "UNCONFIRMED") await settleApproval(deps.sql, answer.stackId, runId);
+  return answer.response as StateReportResponse;
 }
 
 const count = (value: unknown, name: string): number => {
@@ -172,14 +178,20 @@ export function parsePlanSummary(value: unknown): PlanSummary {
   return { add: count(v.add, "add"), change: count(v.change, "change"), destroy: count(v.destroy, "destroy"), resources };
 }
 
-/** POST /worker/runs/:id/plan: the plan's summary, while the worker plans the run. */
-export async function reportPlan(deps: RunChannelDeps, runId: string, token: string | null, body: Readonly<{ summary?: unknown }>): Promise<void> {
+/**
+ * POST /worker/runs/:id/plan: the plan's summary, while the worker plans the run. The answer is
+ * the plan policies' decision (shared/policies/plan.ts), evaluated outside the transaction on the
+ * JSON plan the worker uploaded before.
+ */
+export async function reportPlan(deps: RunChannelDeps, runId: string, token: string | null, body: Readonly<{ summary?: unknown }>): Promise<PlanDecision> {
   const summary = parsePlanSummary(body.summary);
-  await deps.sql.begin(async (tx) => {
+  const run = await deps.sql.begin(async (tx) => {
     const { run } = await heldRun(tx, deps.keys.runToken, runId, token);
     if (run.state !== "PLANNING") throw conflict(`run ${runId} is ${run.state}: a plan is reported while PLANNING`);
     await savePlan(tx, runId, summary);
+    return run;
   });
+  return decidePlan(deps.sql, deps.store, run, artifactKeys.plan(run.stackId, run.id));
 }
 
 /** POST /worker/runs/:id/outputs: the stack's outputs; a sensitive value is dropped here whatever the worker sent. */

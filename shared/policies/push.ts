@@ -1,0 +1,89 @@
+// GIT_PUSH policies in the VCS engineer's seam (shared/vcs/push_policy.ts: decide(input) →
+// PushDecision). For a delivery, the push policies attached to each matched stack are loaded and
+// compiled first, so deciding stays synchronous; a stack without push policies keeps Spacelift's
+// default (decidePush). With policies, as in Spacelift, nothing happens unless a rule says so:
+// `track`, `propose`, `ignore` (wins), `ignore_track` (no tracked run), `notrigger` (no run;
+// Gantry has no tracked-commit pointer to move), `cancel` (in-progress run ids), `allow_fork`.
+// `lock`, `unlock`, `prioritize` are recorded in the evaluation but not acted on yet. An
+// evaluation error ignores the event for that stack (fail closed). Evaluations are recorded by flush().
+import type { Sql } from "../db/connect.ts";
+import { spaceTree } from "../spaces/queries.ts";
+import { getStack } from "../stacks/queries.ts";
+import { decidePush, type PushDecision, type PushPolicyInput } from "../vcs/push_policy.ts";
+import type { Policy } from "./policy.ts";
+import { bool, compiled, describeError, evaluateDocument, limitsFor, strings } from "./evaluation.ts";
+import { stackInput } from "./inputs.ts";
+import { attachedPolicies, insertEvaluations, type NewEvaluation } from "./queries.ts";
+
+export type PushDecider = Readonly<{ decide(input: PushPolicyInput): PushDecision; flush(): Promise<void> }>;
+
+const NONE: PushDecision = Object.freeze({ track: false, propose: false, ignore: false, cancel: [], allowFork: false, reason: "" });
+
+export function readPush(doc: Readonly<Record<string, unknown>>) {
+  return {
+    track: bool(doc.track),
+    propose: bool(doc.propose),
+    ignore: bool(doc.ignore),
+    ignore_track: bool(doc.ignore_track),
+    notrigger: bool(doc.notrigger),
+    cancel: strings(doc.cancel),
+    allow_fork: bool(doc.allow_fork),
+    prioritize: bool(doc.prioritize),
+    lock: typeof doc.lock === "string" ? doc.lock : null,
+    unlock: typeof doc.unlock === "string" ? doc.unlock : null,
+    message: strings(doc.message),
+  };
+}
+
+/** One stack's push policies over one input, combined: any ignore wins; track and propose from any policy. */
+export function combinePush(decisions: ReadonlyArray<ReturnType<typeof readPush> | { error: string; policy: string }>): PushDecision {
+  let d: PushDecision = { ...NONE, cancel: [] };
+  const reasons: string[] = [];
+  for (const x of decisions) {
+    if ("error" in x) return { ...NONE, ignore: true, reason: `push policy ${x.policy} failed closed: ${x.error}` };
+    d = { ...d, track: d.track || (x.track && !x.ignore_track), propose: d.propose || x.propose, ignore: d.ignore || x.ignore || x.notrigger, cancel: [...d.cancel, ...x.cancel], allowFork: d.allowFork || x.allow_fork };
+    if (x.notrigger) reasons.push("notrigger");
+    if (x.ignore_track) reasons.push("ignore_track");
+    reasons.push(...x.message);
+  }
+  const what = d.ignore ? "ignored" : d.track || d.propose ? [d.track ? "track" : "", d.propose ? "propose" : ""].filter(Boolean).join(" and ") : "no rule matched: ignored";
+  return { ...d, reason: `push policy: ${what}${reasons.length ? ` (${reasons.join("; ")})` : ""}` };
+}
+
+/** Loads and compiles the push policies of these stacks; decide() then works as the default does. */
+export async function pushPolicyDecider(sql: Sql, stackIds: readonly string[]): Promise<PushDecider> {
+  const tree = await spaceTree(sql);
+  const byStack = new Map<string, { policies: Policy[]; stack: unknown }>();
+  for (const id of stackIds) {
+    const stack = await getStack(sql, id);
+    if (!stack) continue;
+    const policies = (await attachedPolicies(sql, tree, stack, "GIT_PUSH")).map((a) => a.policy);
+    if (policies.length) byStack.set(id, { policies, stack: await stackInput(sql, stack) });
+  }
+  const records: NewEvaluation[] = [];
+  return {
+    decide: (input) => {
+      const entry = byStack.get(input.stack.id);
+      if (!entry) return decidePush(input);
+      const regoInput = { ...input, stack: { ...(entry.stack as object), ...input.stack } };
+      const decisions = entry.policies.map((policy) => {
+        const t0 = performance.now();
+        try {
+          const decision = readPush(evaluateDocument(compiled(policy), regoInput, limitsFor("GIT_PUSH")));
+          const outcome = decision.ignore || decision.notrigger ? "ignore" : decision.track && !decision.ignore_track ? "track" : decision.propose ? "propose" : "ignore";
+          records.push({ policyId: policy.id, kind: "GIT_PUSH", stackId: input.stack.id, runId: null, outcome, input: regoInput, decision, messages: decision.message, body: policy.body, error: null, durationMs: performance.now() - t0 });
+          return decision;
+        } catch (error) {
+          const message = describeError(error);
+          records.push({ policyId: policy.id, kind: "GIT_PUSH", stackId: input.stack.id, runId: null, outcome: "error", input: regoInput, decision: {}, messages: [message], body: policy.body, error: message, durationMs: performance.now() - t0 });
+          return { error: message, policy: policy.id };
+        }
+      });
+      return combinePush(decisions);
+    },
+    flush: async () => {
+      const batch = records.splice(0, records.length);
+      await insertEvaluations(sql, batch);
+    },
+  };
+}

@@ -13,7 +13,8 @@ import { decidePush, type PushDecision, type PushPolicyInput } from "../vcs/push
 import type { Policy } from "./policy.ts";
 import { bool, compiled, describeError, evaluateDocument, limitsFor, strings } from "./evaluation.ts";
 import { stackInput } from "./inputs.ts";
-import { attachedPolicies, insertEvaluations, type NewEvaluation } from "./queries.ts";
+import { insertEvaluations, listPolicies, within, type NewEvaluation } from "./queries.ts";
+import { autoattaches } from "./policy.ts";
 
 export type PushDecider = Readonly<{ decide(input: PushPolicyInput): PushDecision; flush(): Promise<void> }>;
 
@@ -52,13 +53,22 @@ export function combinePush(decisions: ReadonlyArray<ReturnType<typeof readPush>
 
 /** Loads and compiles the push policies of these stacks; decide() then works as the default does. */
 export async function pushPolicyDecider(sql: Sql, stackIds: readonly string[]): Promise<PushDecider> {
-  const tree = await spaceTree(sql);
   const byStack = new Map<string, { policies: Policy[]; stack: unknown }>();
-  for (const id of stackIds) {
-    const stack = await getStack(sql, id);
-    if (!stack) continue;
-    const policies = (await attachedPolicies(sql, tree, stack, "GIT_PUSH")).map((a) => a.policy);
-    if (policies.length) byStack.set(id, { policies, stack: await stackInput(sql, stack) });
+  // A delivery may match a thousand stacks: the policies, attachments and stacks are read in three
+  // statements (none when no push policy exists), not per stack.
+  const policies = await listPolicies(sql, null, "GIT_PUSH");
+  if (policies.length > 0 && stackIds.length > 0) {
+    const tree = await spaceTree(sql);
+    const attached = await sql<{ stack_id: string; policy_id: string }[]>`
+      select stack_id, policy_id from policy_attachments where stack_id = any(${stackIds as string[]}::text[])`;
+    const stacks = await sql<{ id: string; space_id: string; labels: string[] }[]>`select id, space_id, labels from stacks where id = any(${stackIds as string[]}::text[])`;
+    for (const s of stacks) {
+      const direct = new Set(attached.filter((a) => a.stack_id === s.id).map((a) => a.policy_id));
+      const mine = policies.filter((p) => direct.has(p.id) || (within(tree, s.space_id, p.spaceId) && autoattaches(p.labels, s.labels)));
+      if (mine.length === 0) continue;
+      const stack = await getStack(sql, s.id);
+      if (stack) byStack.set(s.id, { policies: mine, stack: await stackInput(sql, stack) });
+    }
   }
   const records: NewEvaluation[] = [];
   return {

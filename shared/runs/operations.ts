@@ -1,7 +1,7 @@
 // What callers do to runs, each checking the caller's role in the stack's space and the run's
 // state. New runs start QUEUED; a blocking run waits there behind the run holding the stack's lock.
-// There is no VCS integration yet: a run triggered without a sha records the stack's tracked
-// branch and a null sha (docs/api.md).
+// A run triggered through the API without a sha records the stack's tracked branch and a null sha
+// (the worker clones the branch head); runs from VCS webhooks carry their commit (shared/vcs/).
 import type { Sql, Tx } from "../db/connect.ts";
 import { GantryError, invalid, notFound } from "../errors.ts";
 import { requireRole, type Actor, type Role } from "../auth/roles.ts";

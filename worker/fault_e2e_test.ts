@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { externalBroker, reachable } from "../shared/testing/mqtt.ts";
+import { reachable } from "../shared/testing/mqtt.ts";
 import { waitFor } from "../shared/testing/wait.ts";
 import { freePort } from "../shared/db/embedded.ts";
 import { startGantry, type Gantry } from "../shared/testing/gantry.ts";
@@ -34,7 +34,6 @@ const task = async (g: Gantry, stack: string, command: string) =>
   (await g.graphql("mutation ($s: ID!, $c: String!) { taskCreate(stack: $s, command: $c, skipInitialization: true) { id } }", { s: stack, c: command })).taskCreate.id as string;
 
 test("a worker kill -9'ed while PLANNING: the run FAILS with 'worker lost' within twice the heartbeat timeout, and the stack is free again", async () => {
-  if (externalBroker()) return console.log("SKIP: needs the built-in broker's worker credentials (MQTT_BROKER_TYPE=external)");
   if (!hasCommand("terraform")) return console.log("SKIP: terraform is not on PATH");
   gantry = await startGantry({ WORKER_TIMEOUT_SECONDS: "6" });
   const g = gantry;
@@ -106,7 +105,6 @@ test("a broker restart: workers reconnect and carry on", async () => {
 });
 
 test("a server restart: a run in progress finishes, and its reports arrive", async () => {
-  if (externalBroker()) return console.log("SKIP: needs the built-in broker's worker credentials (MQTT_BROKER_TYPE=external)");
   gantry = await startGantry();
   const g = gantry;
   const repo = join(g.dir, "repo");

@@ -8,7 +8,6 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "../shared/testing/wait.ts";
-import { externalBroker } from "../shared/testing/mqtt.ts";
 import { startGantry, type Gantry } from "../shared/testing/gantry.ts";
 import { freePort } from "../shared/db/embedded.ts";
 
@@ -41,7 +40,6 @@ function makeRepository(dir: string): { url: string; sha: string } {
 }
 
 test("a task triggered through GraphQL runs on a registered worker: cloned, run with sh -c, FINISHED or FAILED by exit code", async () => {
-  if (externalBroker()) return console.log("SKIP: worker broker credentials need the built-in broker (MQTT_BROKER_TYPE=external)");
   if (!hasGit()) return console.log("SKIP: git is not installed");
   g = await startGantry();
   const { dir, db } = g;
@@ -86,7 +84,6 @@ test("a task triggered through GraphQL runs on a registered worker: cloned, run 
 });
 
 test("a worker that reaches no broker falls back to the HTTP long poll and runs tasks over it", async () => {
-  if (externalBroker()) return console.log("SKIP: worker broker credentials need the built-in broker (MQTT_BROKER_TYPE=external)");
   if (!hasGit()) return console.log("SKIP: git is not installed");
   await g?.close();
   g = await startGantry();
@@ -104,7 +101,6 @@ test("a worker that reaches no broker falls back to the HTTP long poll and runs 
 });
 
 test("npm start runs a local worker in the default pool: a stack without a pool runs at once, and a restart keeps the pool's token", async () => {
-  if (externalBroker()) return console.log("SKIP: worker broker credentials need the built-in broker (MQTT_BROKER_TYPE=external)");
   if (!hasGit()) return console.log("SKIP: git is not installed");
   await g?.close();
   g = await startGantry({ GANTRY_LOCAL_WORKER: "true" });

@@ -9,6 +9,7 @@ import { startEntrypoint, type Child } from "./process.ts";
 import { waitFor } from "./wait.ts";
 import { freePort } from "../db/embedded.ts";
 import { testDatabase, type TestDatabase } from "../db/testing.ts";
+import { externalBroker } from "./mqtt.ts";
 
 export type Gantry = Readonly<{
   dir: string;
@@ -46,6 +47,8 @@ export async function startGantry(env: Record<string, string> = {}): Promise<Gan
     WORKER_TIMEOUT_SECONDS: "10",
     QUEUE_POLL_INTERVAL_MS: "100",
     GANTRY_LOCAL_WORKER: "false",
+    // The suite's broker when it runs against one (CI's Mosquitto pass); workers then connect there.
+    ...brokerEnvironment(),
     ...env,
   };
   let gantry: Child;
@@ -100,5 +103,17 @@ export async function startGantry(env: Record<string, string> = {}): Promise<Gan
       await db.drop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** MQTT_BROKER_* for Gantry's processes when the suite runs against an external broker. */
+function brokerEnvironment(): Record<string, string> {
+  const broker = externalBroker();
+  if (!broker) return {};
+  return {
+    MQTT_BROKER_TYPE: "external",
+    MQTT_BROKER_ENDPOINT: broker.url,
+    ...(broker.username ? { MQTT_BROKER_USERNAME: broker.username } : {}),
+    ...(broker.password ? { MQTT_BROKER_PASSWORD: broker.password } : {}),
   };
 }

@@ -1,12 +1,17 @@
 // Leadership: the replica holding a session advisory lock, taken on a reserved connection, runs
 // the croner jobs. Others retry every second; a leader killed outright loses its connection and so
 // the lock, and a standby takes over within about a second. The leader checks its connection
-// every second and stands down the moment it fails.
+// every second and stands down the moment it fails. Every statement on the reserved connection
+// has a deadline: a connection cut at the wrong moment can leave a postgres.js query that never
+// settles, and a leadership loop waiting on it would stop the schedules (the lease sweeper among
+// them) for good.
 import type { Sql } from "../shared/db/connect.ts";
 import { describe } from "../shared/db/connect.ts";
 import type { Logger } from "../shared/log.ts";
+import { withTimeout } from "../shared/timeout.ts";
 
 export const SCHEDULER_LOCK = 0x67616e7472790002n;
+const STATEMENT_MS = 5000;
 
 export async function whileLeader(
   sql: Sql,
@@ -20,7 +25,7 @@ export async function whileLeader(
     let reserved: Awaited<ReturnType<Sql["reserve"]>> | null = null;
     try {
       reserved = await reserveWithin(sql, 5000);
-      const [row] = await reserved<{ ok: boolean }[]>`select pg_try_advisory_lock(${SCHEDULER_LOCK.toString()}::bigint) as ok`;
+      const [row] = await withTimeout(reserved<{ ok: boolean }[]>`select pg_try_advisory_lock(${SCHEDULER_LOCK.toString()}::bigint) as ok`, STATEMENT_MS, "taking the scheduler lock");
       if (row.ok) {
         log.info("scheduler leadership acquired");
         const leadership = new AbortController();
@@ -32,7 +37,7 @@ export async function whileLeader(
           await sleep(retryMs, leadership.signal);
           if (leadership.signal.aborted) break;
           try {
-            await reserved`select 1`;
+            await withTimeout(reserved`select 1`, STATEMENT_MS, "checking the leader's connection");
           } catch (error) {
             log.warn("scheduler leadership lost: its connection failed", { reason: describe(error) });
             leadership.abort();
@@ -40,7 +45,7 @@ export async function whileLeader(
         }
         signal.removeEventListener("abort", stop);
         await work;
-        await reserved`select pg_advisory_unlock(${SCHEDULER_LOCK.toString()}::bigint)`.catch(() => {});
+        await withTimeout(reserved`select pg_advisory_unlock(${SCHEDULER_LOCK.toString()}::bigint)`, STATEMENT_MS, "releasing the scheduler lock").catch(() => {});
         log.info("scheduler leadership released");
       }
     } catch (error) {

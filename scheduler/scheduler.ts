@@ -1,4 +1,5 @@
 // The scheduler: while leader, one croner job per schedule; each tick enqueues idempotently.
+import { withTimeout } from "../shared/timeout.ts";
 import { Cron } from "croner";
 import type { Sql } from "../shared/db/connect.ts";
 import { describe } from "../shared/db/connect.ts";
@@ -7,6 +8,8 @@ import { consumerId } from "../shared/queue/consumer.ts";
 import { fireOnce, tickAt } from "./fire.ts";
 import { whileLeader } from "./leader.ts";
 import { BUILTIN_SCHEDULES, type Schedule } from "./schedules.ts";
+
+const FIRE_DEADLINE_MS = 30_000;
 
 export type SchedulerOptions = Readonly<{ sql: Sql; log: Logger; schedules?: readonly Schedule[]; identity?: string; retryMs?: number }>;
 
@@ -25,7 +28,9 @@ export function runScheduler(options: SchedulerOptions, signal: AbortSignal): Pr
             const fireAt = tickAt(schedule.pattern, new Date());
             if (!fireAt || leadership.aborted) return;
             try {
-              await fireOnce(sql, schedule, fireAt, identity);
+              // Bounded: croner's protect skips fires while one runs, so a fire that never settled
+              // would stop this schedule for good.
+              await withTimeout(fireOnce(sql, schedule, fireAt, identity), FIRE_DEADLINE_MS, `firing ${schedule.name}`);
             } catch (error) {
               log.warn("cron enqueue failed", { schedule: schedule.name, reason: describe(error) });
             }

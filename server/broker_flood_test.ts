@@ -74,7 +74,14 @@ function alive(child: Child): Promise<never> {
   });
 }
 
+// Under Deno 2.9.6 both floods stalled now and then in CI (the process idle, no timer firing, as
+// the drain's outage test does there), so a run hung for 600 s instead of answering. The broker
+// fix these tests prove is aedes's, under Node; under Deno they skip until the stall is understood.
+const DENO = Boolean((globalThis as { Deno?: unknown }).Deno);
+const DENO_SKIP = "SKIP: under Deno the flood tests can stall the test process (seen in CI; known gap); they run under Node";
+
 test("workers cut off mid-flood leave the server process up and the other workers served", async () => {
+  if (DENO) return console.log(DENO_SKIP);
   if (externalBroker()) return console.log("SKIP: this tests the built-in broker (MQTT_BROKER_TYPE=external)");
   db = await testDatabase();
   const port = await freePort();
@@ -159,6 +166,7 @@ test("workers cut off mid-flood leave the server process up and the other worker
 });
 
 test("the in-process publish path survives a subscriber cut off with thousands of messages queued", async () => {
+  if (DENO) return console.log(DENO_SKIP);
   const SERVER = { username: "gantry-server", password: "server-secret-0123456789" };
   broker = await startBuiltinBroker({
     host: "127.0.0.1",
@@ -198,7 +206,8 @@ test("the in-process publish path survives a subscriber cut off with thousands o
     await waitFor(() => survivor.received.includes("after the churn") || settled(), { timeoutMs: 20_000, what: "the survivor to be served" });
     // QoS 0 is at most once, so not every flooded message must arrive; the path must stay open:
     // a QoS 1 message the flooder sends after its flood reaches the server's subscription.
-    await flooder.client.publishAsync(writeonlyTopic("pool1", "w3"), '{"marker":true}', { qos: 1 });
+    // Not awaited: a PUBACK that never comes must fail the wait below, not hang the test.
+    void flooder.client.publishAsync(writeonlyTopic("pool1", "w3"), '{"marker":true}', { qos: 1 }).catch(() => {});
     await waitFor(() => marker || settled(), { timeoutMs: 30_000, what: "the flooder's message after its flood to reach the server's subscription" });
     assert.ok(forwarded > MESSAGES / 2, `most of the flood reached the server (${forwarded} of ${MESSAGES})`);
     assert.equal(overflow.map((e) => e.message), [], "no uncaught error in the broker");

@@ -8,7 +8,7 @@ import { GantryError } from "../errors.ts";
 import { advance } from "../runs/run.ts";
 import { transitionRunIn } from "../runs/transition.ts";
 import { setNeedsAttention } from "../runs/results.ts";
-import { releaseRun } from "./queries.ts";
+import { poolQueue, releaseRun } from "./queries.ts";
 import type { Config } from "../config/config.ts";
 
 export type Assignment = Readonly<{ poolId: string; workerId: string; runId: string; stackId: string; acceptBy: Date }>;
@@ -45,11 +45,7 @@ export async function assignRuns(sql: Sql, poolId: string, settings: SchedulingS
       for update of w skip locked`;
     if (idle.length === 0) return [];
     const ready = await tx<{ id: string; stack_id: string }[]>`
-      select r.id, r.stack_id from runs r join stack_pools sp on sp.stack_id = r.stack_id
-      where sp.pool_id = ${poolId} and r.state in ('READY', 'CONFIRMED') and not exists (select 1 from workers w where w.run_id = r.id)
-      order by case when r.state = 'CONFIRMED' then 0 when r.type in ('TRACKED', 'TASK', 'DESTROY') then 1 when r.drift_detection then 3 else 2 end, r.id
-      limit ${idle.length}
-      for share of r skip locked`;
+      select r.id, r.stack_id ${poolQueue(tx, poolId)} limit ${idle.length} for share of r skip locked`;
     if (ready.length === 0) return [];
     const pairs = ready.map((run, i) => ({ run, worker: idle[i].id }));
     const rows = await tx<{ id: string; run_id: string; run_lease_until: Date }[]>`

@@ -164,13 +164,19 @@ export async function liveWorkerIds(db: Db, poolId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** The pool's queue: READY and CONFIRMED runs of its stacks not yet assigned, in scheduling order, from `offset`. */
+/**
+ * The pool's queue as a fragment (from … order by): READY runs of its stacks, and CONFIRMED ones
+ * waiting to apply, not yet assigned, in scheduling order (confirmed applies, then blocking runs,
+ * then proposed, then drift detection; FIFO within each). Assignment and listing share it.
+ */
+export const poolQueue = (db: Db, poolId: string) => db`
+  from runs r join stack_pools sp on sp.stack_id = r.stack_id
+  where sp.pool_id = ${poolId} and r.state in ('READY', 'CONFIRMED') and not exists (select 1 from workers w where w.run_id = r.id)
+  order by case when r.state = 'CONFIRMED' then 0 when r.type in ('TRACKED', 'TASK', 'DESTROY') then 1 when r.drift_detection then 3 else 2 end, r.id`;
+
+/** The pool's queue from `offset`. */
 export async function waitingRuns(db: Db, poolId: string, offset: number, limit: number): Promise<Run[]> {
-  const rows = await db<Row[]>`
-    select r.* from runs r join stack_pools sp on sp.stack_id = r.stack_id
-    where sp.pool_id = ${poolId} and r.state in ('READY', 'CONFIRMED') and not exists (select 1 from workers w where w.run_id = r.id)
-    order by case when r.state = 'CONFIRMED' then 0 when r.type in ('TRACKED', 'TASK', 'DESTROY') then 1 when r.drift_detection then 3 else 2 end, r.id
-    offset ${offset} limit ${limit}`;
+  const rows = await db<Row[]>`select r.* ${poolQueue(db, poolId)} offset ${offset} limit ${limit}`;
   return rows.map(toRun);
 }
 
